@@ -1,0 +1,56 @@
+// The HTTP application: middleware order, then routes. Handlers live in src/api.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { healthRoutes } from "./api/health.ts";
+import { instanceRoutes } from "./api/mastodon/instance.ts";
+import { wellKnownRoutes } from "./api/well-known.ts";
+import { ApiError, renderError } from "./http/errors.ts";
+import { clientIp } from "./http/middleware/client-ip.ts";
+import { corsMiddleware } from "./http/middleware/cors.ts";
+import { metricsMiddleware, metricsRoute } from "./http/middleware/metrics.ts";
+import { rateLimitMiddleware } from "./http/middleware/rate-limit.ts";
+import { securityHeaders } from "./http/middleware/security-headers.ts";
+import type { AppEnv } from "./http/types.ts";
+import type { Services } from "./services.ts";
+
+export function createApp(services: Services): Hono<AppEnv> {
+  const { config } = services;
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  app.use("*", clientIp(config.trustProxy));
+  if (config.metricsEnabled) app.use("*", metricsMiddleware());
+  app.use("*", securityHeaders());
+  app.use("*", corsMiddleware());
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, "Request entity too large");
+      },
+    }),
+  );
+  app.use("/api/*", rateLimitMiddleware(services));
+  app.use("/oauth/*", rateLimitMiddleware(services));
+
+  app.route("/", healthRoutes(services));
+  if (config.metricsEnabled) app.route("/", metricsRoute(services));
+  app.route("/", wellKnownRoutes(services));
+  app.route("/api", instanceRoutes(services));
+
+  app.all("/api/*", () => {
+    throw ApiError.notFound("Record not found");
+  });
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/oauth/")) {
+      return c.json({ error: "Record not found" }, 404);
+    }
+    return c.text("Not found", 404);
+  });
+  app.onError(renderError);
+  return app;
+}

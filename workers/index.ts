@@ -1,0 +1,33 @@
+// Starts the queue listeners of a worker process. Each queue's processor is registered here;
+// Fedify's queues (inbox, outbox, fanout) are handed to Fedify once federation is wired.
+import { log } from "../src/infra/logging.ts";
+import type { QueueName } from "../src/infra/queue/types.ts";
+import type { Services } from "../src/services.ts";
+import { processJob } from "./jobs.ts";
+
+const logger = log("worker");
+
+export interface Workers {
+  /** Stops taking new messages and waits for the ones in hand. */
+  stop(): Promise<void>;
+}
+
+export function startWorkers(services: Services): Workers {
+  const controller = new AbortController();
+  const listeners: Promise<void>[] = [];
+  const listen = (name: QueueName, handler: (message: unknown) => Promise<void>) => {
+    listeners.push(
+      services.queues[name].listen(handler, { signal: controller.signal }).catch((error) => {
+        logger.error("Queue {name} listener failed: {error}", { name, error });
+      }),
+    );
+  };
+  listen("jobs", (message) => processJob(services, message));
+  logger.info("Workers started");
+  return {
+    async stop() {
+      controller.abort();
+      await Promise.all(listeners);
+    },
+  };
+}

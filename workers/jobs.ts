@@ -1,0 +1,36 @@
+// The `jobs` queue carries Roost's own side effects as typed messages `{ type, ... }`.
+// Each type has one processor; features add theirs to the table.
+import { Temporal } from "@js-temporal/polyfill";
+import type { Services } from "../src/services.ts";
+
+export interface JobTypes {
+  /** Does nothing; used by health checks and tests to see the queue move. */
+  noop: { marker?: string };
+}
+
+export type Job = { [K in keyof JobTypes]: { type: K } & JobTypes[K] }[keyof JobTypes];
+
+type Processor<K extends keyof JobTypes> = (
+  services: Services,
+  job: { type: K } & JobTypes[K],
+) => Promise<void>;
+
+const processors: { [K in keyof JobTypes]: Processor<K> } = {
+  noop: async () => {},
+};
+
+export async function processJob(services: Services, message: unknown): Promise<void> {
+  const job = message as Job;
+  const processor = processors[job?.type] as Processor<typeof job.type> | undefined;
+  // An unknown type cannot succeed on retry; drop it rather than poison the queue.
+  if (!processor) return;
+  await processor(services, job);
+}
+
+/** Enqueues a job. Call after the transaction that caused it has committed. */
+export function enqueueJob(services: Services, job: Job, delayMs?: number): Promise<void> {
+  return services.queues.jobs.enqueue(
+    job,
+    delayMs ? { delay: Temporal.Duration.from({ milliseconds: delayMs }) } : undefined,
+  );
+}
