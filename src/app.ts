@@ -2,8 +2,13 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { healthRoutes } from "./api/health.ts";
+import { appsRoutes } from "./api/mastodon/apps.ts";
+import { credentialRoutes } from "./api/mastodon/credentials.ts";
 import { instanceRoutes } from "./api/mastodon/instance.ts";
+import { registrationRoutes } from "./api/mastodon/registrations.ts";
+import { oauthRoutes } from "./api/oauth/routes.ts";
 import { wellKnownRoutes } from "./api/well-known.ts";
+import { authenticate } from "./auth/middleware.ts";
 import { ApiError, renderError } from "./http/errors.ts";
 import { clientIp } from "./http/middleware/client-ip.ts";
 import { corsMiddleware } from "./http/middleware/cors.ts";
@@ -12,6 +17,7 @@ import { rateLimitMiddleware } from "./http/middleware/rate-limit.ts";
 import { securityHeaders } from "./http/middleware/security-headers.ts";
 import type { AppEnv } from "./http/types.ts";
 import type { Services } from "./services.ts";
+import { authPageRoutes } from "./web/auth-pages.ts";
 
 export function createApp(services: Services): Hono<AppEnv> {
   const { config } = services;
@@ -36,11 +42,18 @@ export function createApp(services: Services): Hono<AppEnv> {
   );
   app.use("/api/*", rateLimitMiddleware(services));
   app.use("/oauth/*", rateLimitMiddleware(services));
+  app.use("/api/*", authenticate());
 
   app.route("/", healthRoutes(services));
   if (config.metricsEnabled) app.route("/", metricsRoute(services));
   app.route("/", wellKnownRoutes(services));
+  app.route("/", oauthRoutes());
+  app.route("/", authPageRoutes());
   app.route("/api", instanceRoutes(services));
+  app.route("/api", appsRoutes());
+  // Before any `/v1/accounts/:id` route, so the fixed paths win.
+  app.route("/api", credentialRoutes());
+  app.route("/api", registrationRoutes());
 
   app.all("/api/*", () => {
     throw ApiError.notFound("Record not found");

@@ -14,13 +14,16 @@ const bool = z
 const port = z.coerce.number().int().min(0).max(65535);
 
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
+  );
 
 const schema = z.object({
   PUBLIC_URL: url(["http:", "https:"]).default("http://localhost:3000"),
@@ -52,6 +55,14 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   METRICS_ENABLED: bool.default(true),
+  // Media storage: local disk under DATA_DIR unless S3_BUCKET is set.
+  S3_ENDPOINT: url(["http:", "https:"]).optional(),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_PUBLIC_URL: url(["http:", "https:"]).optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
   // Tracing is on when an OTLP endpoint is set; the exporter reads the other OTEL_* itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: url(["http:", "https:"]).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(["http:", "https:"]).optional(),
@@ -102,6 +113,17 @@ function toConfig(env: z.infer<typeof schema>) {
     workerConcurrency: env.WORKER_CONCURRENCY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     metricsEnabled: env.METRICS_ENABLED,
+    s3: env.S3_BUCKET
+      ? {
+          endpoint: env.S3_ENDPOINT,
+          bucket: env.S3_BUCKET,
+          region: env.S3_REGION,
+          accessKeyId: env.S3_ACCESS_KEY_ID,
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+          publicUrl: env.S3_PUBLIC_URL,
+          forcePathStyle: env.S3_FORCE_PATH_STYLE,
+        }
+      : undefined,
     /** Where OpenTelemetry is configured by the standard OTEL_* variables. */
     otel: {
       endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -122,7 +144,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     const issue = result.error.issues[0]!;
     const name = issue.path.join(".");
     const got = cleaned[name];
-    const shown = got === undefined || issue.code === "custom" ? "" : ` (got ${JSON.stringify(got)})`;
+    const shown =
+      got === undefined || issue.code === "custom" ? "" : ` (got ${JSON.stringify(got)})`;
     const sep = issue.message.startsWith("=") ? "" : " ";
     throw new ConfigError(`Invalid configuration: ${name}${sep}${issue.message}${shown}`);
   }
@@ -135,7 +158,9 @@ export function loadConfig(envFile = ".env"): Config {
     try {
       process.loadEnvFile(envFile);
     } catch (e) {
-      throw new ConfigError(`Invalid configuration: cannot read ${envFile}: ${(e as Error).message}`);
+      throw new ConfigError(
+        `Invalid configuration: cannot read ${envFile}: ${(e as Error).message}`,
+      );
     }
   }
   return parseConfig(process.env);

@@ -1,6 +1,6 @@
 // The `jobs` queue carries Roost's own side effects as typed messages `{ type, ... }`.
 // Each type has one processor; features add theirs to the table.
-import { Temporal } from "@js-temporal/polyfill";
+import { durationOf } from "../src/infra/temporal.ts";
 import type { Services } from "../src/services.ts";
 
 export interface JobTypes {
@@ -29,8 +29,5 @@ export async function processJob(services: Services, message: unknown): Promise<
 
 /** Enqueues a job. Call after the transaction that caused it has committed. */
 export function enqueueJob(services: Services, job: Job, delayMs?: number): Promise<void> {
-  return services.queues.jobs.enqueue(
-    job,
-    delayMs ? { delay: Temporal.Duration.from({ milliseconds: delayMs }) } : undefined,
-  );
+  return services.queues.jobs.enqueue(job, delayMs ? { delay: durationOf(delayMs) } : undefined);
 }

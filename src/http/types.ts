@@ -1,3 +1,4 @@
+import type { AuthInfo } from "../auth/middleware.ts";
 import type { Services } from "../services.ts";
 
 /** Hono environment shared by every route. */
@@ -6,5 +7,7 @@ export interface AppEnv {
     services: Services;
     /** The client's address: the socket peer, or X-Forwarded-For's first hop under TRUST_PROXY. */
     clientIp: string;
+    /** Set by `authenticate()` when the request carried a valid access token. */
+    auth: AuthInfo | undefined;
   };
 }

@@ -31,8 +31,141 @@ export interface InstanceSettingsTable {
   updated_at: Generated<Date>;
 }
 
+export interface AccountField {
+  name: string;
+  value: string;
+  verified_at: string | null;
+}
+
+export interface AccountsTable {
+  id: string;
+  username: string;
+  domain: string | null;
+  display_name: Generated<string>;
+  note: Generated<string>;
+  uri: string;
+  url: string | null;
+  inbox_url: string | null;
+  shared_inbox_url: string | null;
+  outbox_url: string | null;
+  followers_url: string | null;
+  following_url: string | null;
+  featured_url: string | null;
+  avatar_url: string | null;
+  header_url: string | null;
+  locked: Generated<boolean>;
+  bot: Generated<boolean>;
+  group: Generated<boolean>;
+  discoverable: boolean | null;
+  indexable: Generated<boolean>;
+  hide_collections: Generated<boolean>;
+  fields: ColumnType<AccountField[], string | undefined, string>;
+  also_known_as: ColumnType<string[], string | undefined, string>;
+  moved_to_account_id: string | null;
+  public_key_id: string | null;
+  public_key_pem: string | null;
+  followers_count: Generated<number>;
+  following_count: Generated<number>;
+  statuses_count: Generated<number>;
+  last_status_at: Date | null;
+  suspended_at: Date | null;
+  silenced_at: Date | null;
+  sensitized_at: Date | null;
+  fetched_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AccountKeysTable {
+  account_id: string;
+  type: "rsa" | "ed25519";
+  private_jwk: Json<JsonWebKey>;
+  public_jwk: Json<JsonWebKey>;
+  created_at: Generated<Date>;
+}
+
+export type Role = "owner" | "admin" | "moderator" | "user";
+
+export interface UsersTable {
+  id: string;
+  account_id: string;
+  email: string;
+  password_hash: string;
+  role: Generated<Role>;
+  confirmed_at: Date | null;
+  confirmation_token_hash: string | null;
+  confirmation_sent_at: Date | null;
+  unconfirmed_email: string | null;
+  approved: Generated<boolean>;
+  disabled: Generated<boolean>;
+  locale: Generated<string>;
+  reason: string | null;
+  reset_password_token_hash: string | null;
+  reset_password_sent_at: Date | null;
+  sign_up_ip: string | null;
+  last_sign_in_at: Date | null;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface OAuthApplicationsTable {
+  id: string;
+  name: string;
+  website: string | null;
+  redirect_uris: Json<string[]>;
+  scopes: string;
+  client_id: string;
+  client_secret: string;
+  owner_account_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface OAuthGrantsTable {
+  id: string;
+  code_hash: string;
+  application_id: string;
+  account_id: string;
+  redirect_uri: string;
+  scopes: string;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface OAuthTokensTable {
+  id: string;
+  token_hash: string;
+  application_id: string;
+  account_id: string | null;
+  scopes: string;
+  grant_id: string | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface WebSessionsTable {
+  id: string;
+  session_hash: string;
+  user_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  expires_at: Date;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   kv: KvTable;
   jobs: JobsTable;
   instance_settings: InstanceSettingsTable;
+  accounts: AccountsTable;
+  account_keys: AccountKeysTable;
+  users: UsersTable;
+  oauth_applications: OAuthApplicationsTable;
+  oauth_grants: OAuthGrantsTable;
+  oauth_tokens: OAuthTokensTable;
+  web_sessions: WebSessionsTable;
 }

@@ -1,0 +1,210 @@
+// Server information for clients: /api/v1/instance (the pre-4.0 shape many clients still read
+// first), /api/v2/instance and the small /api/v1/instance/* lists. Public, no token needed.
+import { Hono } from "hono";
+import type { Config } from "../../config.ts";
+import type { AppEnv } from "../../http/types.ts";
+import { ACCOUNT_LIMITS, MEDIA_LIMITS, POLL_LIMITS, STATUS_LIMITS } from "../../instance/limits.ts";
+import { getInstanceSettings, type InstanceSettings } from "../../instance/settings.ts";
+import type { Services } from "../../services.ts";
+import { MASTODON_API_LEVEL, SOURCE_URL, VERSION_STRING } from "../../version.ts";
+
+export function instanceRoutes(services: Services): Hono<AppEnv> {
+  const { config, db } = services;
+  const app = new Hono<AppEnv>();
+  const settings = () => getInstanceSettings(db, config);
+
+  app.get("/v1/instance", async (c) => {
+    const s = await settings();
+    const counts = await instanceCounts(services);
+    return c.json({
+      uri: config.domain,
+      title: s.title,
+      short_description: s.description,
+      description: s.description,
+      email: s.contactEmail,
+      version: VERSION_STRING,
+      urls: { streaming_api: streamingUrl(config) },
+      stats: {
+        user_count: counts.users,
+        status_count: counts.localStatuses,
+        domain_count: counts.knownDomains,
+      },
+      thumbnail: s.thumbnailUrl,
+      languages: s.languages,
+      registrations: s.registrations !== "closed",
+      approval_required: s.registrations === "approval",
+      invites_enabled: false,
+      configuration: {
+        accounts: { max_featured_tags: ACCOUNT_LIMITS.maxFeaturedTags },
+        statuses: statusesConfiguration(s),
+        media_attachments: mediaConfiguration(),
+        polls: pollsConfiguration(),
+      },
+      contact_account: null,
+      rules: s.rules,
+    });
+  });
+
+  app.get("/v2/instance", async (c) => {
+    const s = await settings();
+    const counts = await instanceCounts(services);
+    return c.json({
+      domain: config.domain,
+      title: s.title,
+      version: VERSION_STRING,
+      // AGPL: clients link here. Until package.json names a repository, point at ourselves.
+      source_url: SOURCE_URL ?? config.publicUrl,
+      description: s.description,
+      usage: { users: { active_month: counts.activeMonth } },
+      thumbnail: { url: s.thumbnailUrl ?? defaultThumbnailUrl(config) },
+      icon: [],
+      languages: s.languages,
+      configuration: {
+        urls: { streaming: streamingUrl(config), status: null },
+        // Web Push is not implemented yet; "" tells clients there is no key to subscribe with.
+        vapid: { public_key: "" },
+        accounts: {
+          max_featured_tags: ACCOUNT_LIMITS.maxFeaturedTags,
+          max_pinned_statuses: ACCOUNT_LIMITS.maxPinnedStatuses,
+        },
+        statuses: statusesConfiguration(s),
+        media_attachments: {
+          ...mediaConfiguration(),
+          description_limit: MEDIA_LIMITS.descriptionLimit,
+        },
+        polls: pollsConfiguration(),
+        translation: { enabled: false },
+      },
+      registrations: {
+        enabled: s.registrations !== "closed",
+        approval_required: s.registrations === "approval",
+        message: s.registrations === "closed" ? s.registrationsMessage : null,
+        url: null,
+      },
+      api_versions: { mastodon: MASTODON_API_LEVEL },
+      contact: { email: s.contactEmail, account: null },
+      rules: s.rules,
+    });
+  });
+
+  app.get("/v1/instance/peers", (c) => {
+    // TODO(federation): distinct domains of known remote actors once the actor table exists.
+    return c.json([] as string[]);
+  });
+
+  app.get("/v1/instance/activity", (c) => {
+    return c.json(weeklyActivity(new Date()));
+  });
+
+  app.get("/v1/instance/rules", async (c) => {
+    const s = await settings();
+    return c.json(s.rules);
+  });
+
+  app.get("/v1/instance/extended_description", async (c) => {
+    const s = await settings();
+    return c.json({
+      // The schema requires a timestamp; the epoch marks "never edited".
+      updated_at: (s.extendedDescriptionUpdatedAt ?? new Date(0)).toISOString(),
+      content: plainTextToHtml(s.extendedDescription),
+    });
+  });
+
+  app.get("/v1/instance/domain_blocks", (c) => {
+    // TODO(moderation): list (possibly obfuscated) blocks once domain blocks exist. Mastodon
+    // answers 404 when the list is not public; an empty list is kinder to clients meanwhile.
+    return c.json([]);
+  });
+
+  return app;
+}
+
+interface InstanceCounts {
+  users: number;
+  activeMonth: number;
+  localStatuses: number;
+  knownDomains: number;
+}
+
+async function instanceCounts(_services: Services): Promise<InstanceCounts> {
+  // TODO(accounts): count local users (total and signed in within 30 days) from the
+  // accounts/users tables, local statuses from `statuses`, and known domains from remote
+  // accounts, once those migrations land. None of those tables exist yet, so all are zero.
+  return { users: 0, activeMonth: 0, localStatuses: 0, knownDomains: 0 };
+}
+
+function statusesConfiguration(s: InstanceSettings) {
+  return {
+    max_characters: s.maxStatusChars,
+    max_media_attachments: STATUS_LIMITS.maxMediaAttachments,
+    characters_reserved_per_url: STATUS_LIMITS.charactersReservedPerUrl,
+  };
+}
+
+function mediaConfiguration() {
+  return {
+    supported_mime_types: [...MEDIA_LIMITS.supportedMimeTypes],
+    image_size_limit: MEDIA_LIMITS.imageSizeLimit,
+    image_matrix_limit: MEDIA_LIMITS.imageMatrixLimit,
+    video_size_limit: MEDIA_LIMITS.videoSizeLimit,
+    video_frame_rate_limit: MEDIA_LIMITS.videoFrameRateLimit,
+    video_matrix_limit: MEDIA_LIMITS.videoMatrixLimit,
+  };
+}
+
+function pollsConfiguration() {
+  return {
+    max_options: POLL_LIMITS.maxOptions,
+    max_characters_per_option: POLL_LIMITS.maxCharactersPerOption,
+    min_expiration: POLL_LIMITS.minExpiration,
+    max_expiration: POLL_LIMITS.maxExpiration,
+  };
+}
+
+/** The streaming API shares our origin; clients want the WebSocket scheme. */
+export function streamingUrl(config: Pick<Config, "publicUrl">): string {
+  return config.publicUrl.replace(/^http/, "ws");
+}
+
+function defaultThumbnailUrl(config: Pick<Config, "publicUrl">): string {
+  // v2 requires a thumbnail object. TODO(media): serve a real default banner at this path.
+  return `${config.publicUrl}/images/thumbnail.png`;
+}
+
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Twelve weekly buckets, newest first, each keyed by the Unix time of midnight UTC on the
+ * Monday starting that week. Mastodon sends every number as a string.
+ */
+export function weeklyActivity(now: Date): Array<Record<string, string>> {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const daysSinceMonday = (now.getUTCDay() + 6) % 7;
+  const thisWeek = midnight - daysSinceMonday * 24 * 60 * 60 * 1000;
+  return Array.from({ length: 12 }, (_, i) => ({
+    week: String((thisWeek - i * WEEK_MS) / 1000),
+    // TODO(accounts, statuses): count statuses, logins and sign-ups per week once stored.
+    statuses: "0",
+    logins: "0",
+    registrations: "0",
+  }));
+}
+
+/** Admins write plain text; clients expect HTML. Escape it, keep paragraphs and line breaks. */
+export function plainTextToHtml(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === "") return "";
+  return trimmed
+    .split(/\r?\n\s*\r?\n/)
+    .map((para) => `<p>${escapeHtml(para).replace(/\r?\n/g, "<br>")}</p>`)
+    .join("");
+}
+
+function escapeHtml(s: string): string {
+  return s
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}

@@ -1,0 +1,31 @@
+// OpenTelemetry tracing, on when an OTLP endpoint is configured. The provider is registered
+// globally: Fedify (and anything else using @opentelemetry/api) picks it up from there.
+// The exporter reads the remaining OTEL_EXPORTER_OTLP_* settings (headers, timeouts) itself.
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import type { Config } from "../config.ts";
+
+export interface Tracing {
+  /** Flushes buffered spans and stops exporting. Call before the process exits. */
+  shutdown(): Promise<void>;
+}
+
+export async function startTracing(config: Pick<Config, "otel">): Promise<Tracing | undefined> {
+  const { endpoint, serviceName } = config.otel;
+  if (!endpoint) return undefined;
+  const provider = new NodeTracerProvider({
+    // The semantic-conventions attribute name, spelled out to avoid another dependency.
+    resource: resourceFromAttributes({ "service.name": serviceName }),
+    // No explicit url: the exporter derives it from OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT,
+    // appending /v1/traces to the generic endpoint as the spec requires.
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  });
+  // Also installs the AsyncLocalStorage context manager and W3C trace-context propagation.
+  provider.register();
+  return {
+    async shutdown() {
+      await provider.shutdown();
+    },
+  };
+}

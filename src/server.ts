@@ -1,0 +1,61 @@
+// Runs the HTTP server, the queue workers, or both, and drains them on SIGTERM/SIGINT.
+import { serve } from "@hono/node-server";
+import { startWorkers } from "../workers/index.ts";
+import { createApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { logger, setupLogging } from "./infra/logging.ts";
+import { startTracing } from "./infra/tracing.ts";
+import { createServices } from "./services.ts";
+
+export async function runServer(config: Config): Promise<void> {
+  const startedAt = performance.now();
+  await setupLogging(config.logLevel);
+  const tracing = await startTracing(config);
+  const services = await createServices(config);
+  const runWeb = config.role !== "worker";
+  const runWorkers = config.role !== "web";
+
+  const workers = runWorkers ? startWorkers(services) : undefined;
+  const server = runWeb
+    ? serve({ fetch: createApp(services).fetch, port: config.port, hostname: config.host })
+    : undefined;
+  if (server) {
+    await new Promise<void>((resolve, reject) => {
+      if (server.listening) resolve();
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+  }
+  logger.info("Roost ({role}, {db}{redis}) ready at {url} in {ms} ms", {
+    role: config.role,
+    db: services.dbKind,
+    redis: config.redisUrl ? " + redis" : "",
+    url: config.publicUrl,
+    ms: Math.round(performance.now() - startedAt),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("Received {signal}; draining", { signal });
+    const force = setTimeout(() => {
+      logger.error("Shutdown timed out; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    // Stop accepting connections and let in-flight requests finish while the workers
+    // finish the jobs in hand; only then close the backends they use.
+    const closed = server
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
+    if (server && "closeIdleConnections" in server) server.closeIdleConnections();
+    await Promise.all([closed, workers?.stop()]);
+    await services.close();
+    await tracing?.shutdown();
+    logger.info("Stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
