@@ -7,8 +7,9 @@ import { credentialRoutes } from "./api/mastodon/credentials.ts";
 import { instanceRoutes } from "./api/mastodon/instance.ts";
 import { registrationRoutes } from "./api/mastodon/registrations.ts";
 import { oauthRoutes } from "./api/oauth/routes.ts";
+import { staticAssetRoutes } from "./api/static-assets.ts";
 import { wellKnownRoutes } from "./api/well-known.ts";
-import { authenticate } from "./auth/middleware.ts";
+import { authenticate, rejectInvalidToken } from "./auth/middleware.ts";
 import { ApiError, renderError } from "./http/errors.ts";
 import { clientIp } from "./http/middleware/client-ip.ts";
 import { corsMiddleware } from "./http/middleware/cors.ts";
@@ -40,15 +41,18 @@ export function createApp(services: Services): Hono<AppEnv> {
       },
     }),
   );
-  app.use("/api/*", rateLimitMiddleware(services));
-  app.use("/oauth/*", rateLimitMiddleware(services));
+  // Authenticate first so limits are per valid token; a bad token counts against the IP.
   app.use("/api/*", authenticate());
+  app.use("/api/*", rateLimitMiddleware(services));
+  app.use("/api/*", rejectInvalidToken());
+  app.use("/oauth/*", rateLimitMiddleware(services));
 
   app.route("/", healthRoutes(services));
   if (config.metricsEnabled) app.route("/", metricsRoute(services));
   app.route("/", wellKnownRoutes(services));
   app.route("/", oauthRoutes());
   app.route("/", authPageRoutes());
+  app.route("/", staticAssetRoutes());
   app.route("/api", instanceRoutes(services));
   app.route("/api", appsRoutes());
   // Before any `/v1/accounts/:id` route, so the fixed paths win.

@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { startWorkers } from "../workers/index.ts";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { writePidFile } from "./infra/db/pid-file.ts";
 import { logger, setupLogging } from "./infra/logging.ts";
 import { startTracing } from "./infra/tracing.ts";
 import { createServices } from "./services.ts";
@@ -12,6 +13,8 @@ export async function runServer(config: Config): Promise<void> {
   await setupLogging(config.logLevel);
   const tracing = await startTracing(config);
   const services = await createServices(config);
+  // Tells `npm run cli` that this process holds the embedded database (see pid-file.ts).
+  if (services.dbKind === "pglite") writePidFile(config.dataDir);
   const runWeb = config.role !== "worker";
   const runWorkers = config.role !== "web";
 

@@ -11,6 +11,7 @@ import {
   rateLimitMiddleware,
 } from "../src/http/middleware/rate-limit.ts";
 import type { AppEnv } from "../src/http/types.ts";
+import { createUserWithToken } from "./helpers/auth.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
 const HOUR = 3_600_000;
@@ -215,33 +216,41 @@ describe("rate limiting", () => {
     expect((await a.app.request("/api/v1/x", from("203.0.113.21"))).status).toBe(404);
   });
 
-  it("counts authenticated requests per token, apart from the IP's own bucket", async () => {
+  it("counts authenticated requests per account, apart from the IP's own bucket", async () => {
     const ip = "203.0.113.30";
-    const withToken = (t: string) => from(ip, { Authorization: `Bearer ${t}` });
-    for (let i = 0; i < 2; i++) await a.app.request("/api/v1/x", withToken("token-one"));
-    expect((await a.app.request("/api/v1/x", withToken("token-one"))).status).toBe(429);
-    // Same IP, another token: its own bucket.
-    expect((await a.app.request("/api/v1/x", withToken("token-two"))).status).toBe(404);
+    const one = (await createUserWithToken(a)).token;
+    const two = (await createUserWithToken(a)).token;
+    const withToken = (t: string, at = ip) => from(at, { Authorization: `Bearer ${t}` });
+    for (let i = 0; i < 2; i++) await a.app.request("/api/v1/x", withToken(one));
+    expect((await a.app.request("/api/v1/x", withToken(one))).status).toBe(429);
+    // Same IP, another user: its own bucket.
+    expect((await a.app.request("/api/v1/x", withToken(two))).status).toBe(404);
     // Same IP without a token: the IP bucket is untouched by token traffic.
     expect((await a.app.request("/api/v1/x", from(ip))).status).toBe(404);
-    // Same token from elsewhere: still limited (the token is the key).
-    const moved = from("203.0.113.31", { Authorization: "Bearer token-one" });
-    expect((await a.app.request("/api/v1/x", moved)).status).toBe(429);
+    // Same token from elsewhere: still limited (the account is the key).
+    expect((await a.app.request("/api/v1/x", withToken(one, "203.0.113.31"))).status).toBe(429);
+  });
+
+  it("counts made-up tokens against the IP, then answers 401", async () => {
+    const ip = "203.0.113.35";
+    const bogus = (n: number) => from(ip, { Authorization: `Bearer made-up-${n}` });
+    expect((await a.app.request("/api/v1/x", bogus(1))).status).toBe(401);
+    expect((await a.app.request("/api/v1/x", bogus(2))).status).toBe(401);
+    // A fresh made-up token does not buy a fresh bucket.
+    expect((await a.app.request("/api/v1/x", bogus(3))).status).toBe(429);
   });
 
   it("limits media uploads separately and more tightly", async () => {
-    const init = (ip: string) => ({ method: "POST", ...from(ip, { Authorization: "Bearer m" }) });
+    const token = (await createUserWithToken(a)).token;
+    const init = (ip: string) => ({
+      method: "POST",
+      ...from(ip, { Authorization: `Bearer ${token}` }),
+    });
     const first = await a.app.request("/api/v2/media", init("203.0.113.40"));
     expect(first.status).not.toBe(429);
     // The headers describe the bucket closest to its limit: media, 1 allowed.
     expect(first.headers.get("x-ratelimit-limit")).toBe("1");
     expect(first.headers.get("x-ratelimit-remaining")).toBe("0");
-    // Other calls with that token still go through: the general bucket has room.
-    const other = await a.app.request(
-      "/api/v1/x",
-      from("203.0.113.40", { Authorization: "Bearer m" }),
-    );
-    expect(other.status).toBe(404);
     // A second upload with the token, from anywhere, is over the media limit.
     expect((await a.app.request("/api/v1/media", init("203.0.113.41"))).status).toBe(429);
   });

@@ -121,7 +121,7 @@ for (const { kind, enabled } of QUEUE_KINDS) {
     test("keeps messages across a restart", async () => {
       const first = await open();
       await first.queues.jobs.enqueue({ survives: 1 });
-      await first.queues.jobs.enqueueMany([{ survives: 2 }, { survives: 3 }]);
+      await first.queues.jobs.enqueueMany!([{ survives: 2 }, { survives: 3 }]);
       await first.close();
       opened.splice(opened.indexOf(first), 1);
 
@@ -240,7 +240,7 @@ for (const { kind, enabled } of QUEUE_KINDS) {
         const total = 300;
         const messages = Array.from({ length: total }, (_, n) => ({ n }));
         for (let i = 0; i < total; i += 50) {
-          await producer.queues.jobs.enqueueMany(messages.slice(i, i + 50));
+          await producer.queues.jobs.enqueueMany!(messages.slice(i, i + 50));
         }
         await until(() => seen.size === total, 20_000);
         await sleep(500);

@@ -1,11 +1,14 @@
 // The `jobs` queue carries Roost's own side effects as typed messages `{ type, ... }`.
 // Each type has one processor; features add theirs to the table.
 import { durationOf } from "../src/infra/temporal.ts";
+import { type MailMessage, mailerFor } from "../src/mail/mailer.ts";
 import type { Services } from "../src/services.ts";
 
 export interface JobTypes {
   /** Does nothing; used by health checks and tests to see the queue move. */
   noop: { marker?: string };
+  /** One outgoing mail (confirmation, password reset...); see src/mail/send.ts. */
+  "mail.send": MailMessage;
 }
 
 export type Job = { [K in keyof JobTypes]: { type: K } & JobTypes[K] }[keyof JobTypes];
@@ -17,6 +20,9 @@ type Processor<K extends keyof JobTypes> = (
 
 const processors: { [K in keyof JobTypes]: Processor<K> } = {
   noop: async () => {},
+  "mail.send": async (services, { to, subject, text, html }) => {
+    await mailerFor(services.config).send({ to, subject, text, html });
+  },
 };
 
 export async function processJob(services: Services, message: unknown): Promise<void> {

@@ -27,26 +27,51 @@ export function bearerToken(c: Context): string | undefined {
   return match?.[1] ?? (c.req.query("access_token") || undefined);
 }
 
-/** Resolves the bearer token, if any. A token that was sent but is unknown or revoked is a 401. */
+/**
+ * Resolves the bearer token, if any. An unknown or revoked token is only noted here, so
+ * the rate limiter can count it against the client's address (as Mastodon does);
+ * `rejectInvalidToken()` answers it with a 401 afterwards.
+ */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c);
-    if (token) c.set("auth", await lookupToken(c.get("services").db, token));
+    if (token) {
+      const auth = await findToken(c.get("services").db, token);
+      if (auth) c.set("auth", auth);
+      else c.set("authInvalid", true);
+    }
     await next();
   };
 }
 
+export function rejectInvalidToken(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.get("authInvalid")) throw ApiError.unauthorized("The access token is invalid");
+    await next();
+  };
+}
+
+/** Like findToken, but an unknown or revoked token is a 401. */
 export async function lookupToken(
   db: AppEnv["Variables"]["services"]["db"],
   token: string,
 ): Promise<AuthInfo> {
+  const auth = await findToken(db, token);
+  if (!auth) throw ApiError.unauthorized("The access token is invalid");
+  return auth;
+}
+
+export async function findToken(
+  db: AppEnv["Variables"]["services"]["db"],
+  token: string,
+): Promise<AuthInfo | undefined> {
   const row = await db
     .selectFrom("oauth_tokens")
     .select(["id", "application_id", "account_id", "scopes"])
     .where("token_hash", "=", hashToken(token))
     .where("revoked_at", "is", null)
     .executeTakeFirst();
-  if (!row) throw ApiError.unauthorized("The access token is invalid");
+  if (!row) return undefined;
   const info: AuthInfo = {
     tokenId: row.id,
     applicationId: row.application_id,

@@ -9,5 +9,7 @@ export interface AppEnv {
     clientIp: string;
     /** Set by `authenticate()` when the request carried a valid access token. */
     auth: AuthInfo | undefined;
+    /** A bearer token was sent but is unknown or revoked (answered 401 after rate limiting). */
+    authInvalid: boolean | undefined;
   };
 }

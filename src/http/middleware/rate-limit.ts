@@ -107,14 +107,11 @@ export function isLoopback(ip: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
-/** The bearer token, if any, hashed: raw tokens must not end up as Redis keys. */
+/** Valid tokens are limited per account (an app's own token per token); others per IP. */
 function tokenKey(c: Context<AppEnv>): string | undefined {
-  const auth = c.req.header("authorization");
-  const match = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-  // Doorkeeper also takes the token as a parameter (the streaming API relies on it).
-  const token = match?.[1] ?? c.req.query("access_token");
-  if (!token) return undefined;
-  return createHash("sha256").update(token).digest("base64url").slice(0, 32);
+  const auth = c.get("auth");
+  if (!auth) return undefined;
+  return auth.account ? `account:${auth.account.id}` : `token:${auth.tokenId}`;
 }
 
 function bucketsFor(c: Context<AppEnv>, ip: string, token: string | undefined) {
@@ -136,8 +133,8 @@ function bucketsFor(c: Context<AppEnv>, ip: string, token: string | undefined) {
  * Throttles the request against every bucket that applies. Over any limit: 429 with that
  * bucket's headers. Otherwise the headers describe the bucket closest to its limit.
  *
- * Caveat until the auth layer exists: the token is not verified here, so a client can pick a
- * fresh made-up token per request; those requests still fail authentication downstream.
+ * Runs after authenticate() and before rejectInvalidToken(): a made-up token is counted
+ * against the client's address like any unauthenticated request, then answered 401.
  */
 export function rateLimitMiddleware(services: Services): MiddlewareHandler<AppEnv> {
   const { enabled, exemptLoopback } = services.config.rateLimit;

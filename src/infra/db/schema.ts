@@ -157,6 +157,123 @@ export interface WebSessionsTable {
   created_at: Generated<Date>;
 }
 
+export type Visibility = "public" | "unlisted" | "private" | "direct";
+
+export interface StatusesTable {
+  id: string;
+  uri: string;
+  url: string | null;
+  account_id: string;
+  local: boolean;
+  in_reply_to_id: string | null;
+  in_reply_to_account_id: string | null;
+  in_reply_to_uri: string | null;
+  reblog_of_id: string | null;
+  conversation_id: string | null;
+  text: Generated<string>;
+  content: Generated<string>;
+  spoiler_text: Generated<string>;
+  sensitive: Generated<boolean>;
+  visibility: Visibility;
+  language: string | null;
+  application_id: string | null;
+  replies_count: Generated<number>;
+  reblogs_count: Generated<number>;
+  favourites_count: Generated<number>;
+  edited_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Generated<Date>;
+}
+
+export interface StatusEditsTable {
+  id: string;
+  status_id: string;
+  account_id: string;
+  text: Generated<string>;
+  content: string;
+  spoiler_text: Generated<string>;
+  sensitive: Generated<boolean>;
+  media: ColumnType<unknown[], string | undefined, string>;
+  created_at: Timestamp;
+}
+
+export interface MentionsTable {
+  status_id: string;
+  account_id: string;
+  silent: Generated<boolean>;
+}
+
+export interface TagsTable {
+  id: string;
+  name: string;
+  display_name: string;
+  listable: Generated<boolean>;
+  last_status_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface StatusTagsTable {
+  status_id: string;
+  tag_id: string;
+}
+
+export interface FollowsTable {
+  id: string;
+  account_id: string;
+  target_account_id: string;
+  uri: string | null;
+  show_reblogs: Generated<boolean>;
+  notify: Generated<boolean>;
+  languages: ColumnType<string[] | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+}
+
+export interface AccountRelationTable {
+  id: string;
+  account_id: string;
+  target_account_id: string;
+  uri: string | null;
+  hide_notifications: Generated<boolean>;
+  expires_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface StatusRelationTable {
+  id: string;
+  account_id: string;
+  status_id: string;
+  uri: string | null;
+  created_at: Timestamp;
+}
+
+export type NotificationType =
+  | "mention"
+  | "status"
+  | "reblog"
+  | "follow"
+  | "follow_request"
+  | "favourite"
+  | "poll"
+  | "update"
+  | "admin.sign_up"
+  | "admin.report";
+
+export interface NotificationsTable {
+  id: string;
+  account_id: string;
+  from_account_id: string;
+  type: NotificationType;
+  status_id: string | null;
+  group_key: string | null;
+  created_at: Timestamp;
+}
+
+export interface HomeFeedTable {
+  account_id: string;
+  status_id: string;
+  reblog_of_id: string | null;
+}
+
 export interface Database {
   kv: KvTable;
   jobs: JobsTable;
@@ -168,4 +285,20 @@ export interface Database {
   oauth_grants: OAuthGrantsTable;
   oauth_tokens: OAuthTokensTable;
   web_sessions: WebSessionsTable;
+  statuses: StatusesTable;
+  status_edits: StatusEditsTable;
+  mentions: MentionsTable;
+  tags: TagsTable;
+  status_tags: StatusTagsTable;
+  follows: FollowsTable;
+  follow_requests: FollowsTable;
+  blocks: AccountRelationTable;
+  mutes: AccountRelationTable;
+  endorsements: AccountRelationTable;
+  favourites: StatusRelationTable;
+  bookmarks: StatusRelationTable;
+  status_pins: StatusRelationTable;
+  status_mutes: StatusRelationTable;
+  notifications: NotificationsTable;
+  home_feed: HomeFeedTable;
 }

@@ -1,6 +1,7 @@
 // Shared by the SQL and Redis key-value stores: how a Fedify KvKey becomes one string, and
 // how values are serialized so that the Redis store can compare them byte for byte.
 import type { KvKey } from "@fedify/fedify";
+import { durationToMs } from "../temporal.ts";
 
 /**
  * Ends every key part. JSON.stringify escapes all control characters inside strings, so
@@ -41,10 +42,8 @@ export function canonicalJson(value: unknown): string | undefined {
   });
 }
 
-/** Converts a Temporal.Duration TTL to whole milliseconds (at least 1, as Redis PX needs). */
+/** Converts a TTL to whole milliseconds (at least 1, as Redis PX needs). */
 export function ttlMilliseconds(ttl: Temporal.Duration | undefined): number | undefined {
   if (ttl == null) return undefined;
-  // Durations with days are treated as 24-hour days, as Fedify's own stores do.
-  const ms = ttl.total({ unit: "millisecond" });
-  return Math.max(1, Math.ceil(ms));
+  return Math.max(1, Math.ceil(durationToMs(ttl)));
 }
