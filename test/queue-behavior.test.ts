@@ -29,7 +29,7 @@ const quickRetry = (maxAttempts: number, backoffMs = 300): RetryPolicy => ({
 
 for (const { kind, enabled } of QUEUE_KINDS) {
   const isSql = kind !== "bullmq";
-  describe.skipIf(!enabled)(`${kind} queue behaviour`, () => {
+  describe.skipIf(!enabled)(`${kind} queue behaviour`, { timeout: 60_000 }, () => {
     let backend: QueueBackend;
     const opened: OpenedQueues[] = [];
     const controller = { current: new AbortController() };

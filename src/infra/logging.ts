@@ -13,7 +13,11 @@ export async function setupLogging(level: Config["logLevel"]): Promise<void> {
     loggers: [
       { category: "roost", lowestLevel: level as LogLevel, sinks: ["console"] },
       // Fedify is chatty at info; its warnings and errors are what an admin needs.
-      { category: "fedify", lowestLevel: level === "debug" || level === "trace" ? level : "warning", sinks: ["console"] },
+      {
+        category: "fedify",
+        lowestLevel: level === "debug" || level === "trace" ? level : "warning",
+        sinks: ["console"],
+      },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
     ],
   });

@@ -10,7 +10,24 @@ export function durationOf(ms: number): Temporal.Duration {
   }) as unknown as Temporal.Duration;
 }
 
-/** Milliseconds in a Duration (polyfill or native), for time-only durations as Fedify passes them. */
-export function durationToMs(duration: Temporal.Duration | Polyfill.Duration): number {
-  return Polyfill.Duration.from(duration as Polyfill.Duration).total({ unit: "millisecond" });
+/**
+ * Milliseconds in a Duration (polyfill or native); 0 for none or a negative one. Calendar
+ * units (months, years) need a reference date; Fedify never sends them, so they are read
+ * as their fixed-length fields rather than failing.
+ */
+export function durationToMs(duration: Temporal.Duration | Polyfill.Duration | undefined): number {
+  if (duration == null) return 0;
+  const d = Polyfill.Duration.from(duration as Polyfill.Duration);
+  let ms: number;
+  try {
+    ms = d.total({ unit: "millisecond" });
+  } catch {
+    ms =
+      ((d.days * 24 + d.hours) * 60 + d.minutes) * 60_000 +
+      d.seconds * 1000 +
+      d.milliseconds +
+      d.microseconds / 1000 +
+      d.nanoseconds / 1e6;
+  }
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }

@@ -47,12 +47,8 @@ export function mailDir(config: Pick<Config, "dataDir">): string {
 
 function fileMailer(config: MailConfig): Mailer {
   // nodemailer's stream transport composes the MIME message (headers, encodings,
-  // multipart/alternative) without sending it; CRLF line ends as RFC 5322 requires.
-  const composer = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: "windows",
-  });
+  // multipart/alternative) without sending it.
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true });
   const dir = mailDir(config);
   return {
     async send(message) {
@@ -66,7 +62,9 @@ function fileMailer(config: MailConfig): Mailer {
       const file = path.join(dir, name);
       // Written under a temporary name and renamed, so readers never see half a message.
       const tmp = `${file}.tmp`;
-      await writeFile(tmp, info.message as Buffer, { mode: 0o600 });
+      // Line breaks inside the parts come through as written; RFC 5322 wants CRLF everywhere.
+      const eml = (info.message as Buffer).toString("utf8").replace(/\r?\n/g, "\r\n");
+      await writeFile(tmp, eml, { mode: 0o600 });
       await rename(tmp, file);
       logger.info("Mail to {to} ({subject}) written to {file}; links: {links}", {
         to: message.to,

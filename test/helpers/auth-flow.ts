@@ -54,7 +54,10 @@ export function apiPost(
   body: Record<string, unknown>,
   options: { token?: string; headers?: Record<string, string> } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...options.headers,
+  };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   return Promise.resolve(
     ctx.app.request(path, { method: "POST", headers, body: JSON.stringify(body) }),

@@ -21,7 +21,10 @@ class DirectoryMigrationProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest<T>(db: Kysely<T>): Promise<string[]> {
-  const migrator = new Migrator({ db: db as Kysely<unknown>, provider: new DirectoryMigrationProvider() });
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider: new DirectoryMigrationProvider(),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");

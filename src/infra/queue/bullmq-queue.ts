@@ -5,7 +5,8 @@ import type { MessageQueueDepth, MessageQueueEnqueueOptions } from "@fedify/fedi
 import { type Job, type JobsOptions, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { log } from "../logging.ts";
-import { durationToMs } from "./sql-queue.ts";
+import { recordJobOutcome } from "../metrics.ts";
+import { durationToMs } from "../temporal.ts";
 import {
   type JobQueue,
   QUEUE_NAMES,
@@ -105,7 +106,7 @@ export class BullMqMessageQueue implements JobQueue {
   }
 
   #jobOptions(options?: MessageQueueEnqueueOptions): JobsOptions {
-    const delay = durationToMs(options?.delay);
+    const delay = Math.ceil(durationToMs(options?.delay));
     return {
       attempts: this.#policy.maxAttempts,
       backoff: { type: BACKOFF_TYPE },
@@ -172,28 +173,19 @@ export class BullMqMessageQueue implements JobQueue {
         await handler(job.data);
       });
     };
-    const policy = this.#policy;
     const connection = this.#connect();
-    const worker = new Worker(this.name, processJob, {
-      connection,
-      prefix: this.#prefix,
-      concurrency: this.#concurrency,
-      settings: {
-        // attemptsMade counts the tries so far, the failed one included, as RetryPolicy expects.
-        backoffStrategy: (attemptsMade, type) =>
-          type === BACKOFF_TYPE ? policy.backoffMs(attemptsMade) : 0,
-      },
-    });
-    worker.on("error", (error) => logger.warn("Worker error: {error}", { error }));
-    worker.on("failed", (job, error) => {
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-        logger.warn("Job {id} on queue {queue} failed permanently: {error}", {
-          id: job.id,
-          queue: this.name,
-          error,
-        });
-      }
-    });
+    let worker: Worker;
+    try {
+      worker = this.#createWorker(connection, processJob);
+    } catch (error) {
+      // listen() must not reject (Fedify's contract); a misconfiguration shows in the log.
+      logger.error("Could not start a worker for queue {queue}: {error}", {
+        queue: this.name,
+        error,
+      });
+      connection.disconnect();
+      return;
+    }
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener("abort", () => resolve(), { once: true });
@@ -208,6 +200,34 @@ export class BullMqMessageQueue implements JobQueue {
       });
     }
     connection.disconnect();
+  }
+
+  #createWorker(connection: Redis, processJob: (job: Job) => Promise<void>): Worker {
+    const policy = this.#policy;
+    const worker = new Worker(this.name, processJob, {
+      connection,
+      prefix: this.#prefix,
+      concurrency: this.#concurrency,
+      settings: {
+        // attemptsMade counts the tries so far, the failed one included, as RetryPolicy expects.
+        backoffStrategy: (attemptsMade, type) =>
+          type === BACKOFF_TYPE ? policy.backoffMs(attemptsMade) : 0,
+      },
+    });
+    worker.on("error", (error) => logger.warn("Worker error: {error}", { error }));
+    worker.on("completed", () => recordJobOutcome(this.name, "completed"));
+    worker.on("failed", (job, error) => {
+      const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+      recordJobOutcome(this.name, final ? "failed" : "retried");
+      if (job && final) {
+        logger.warn("Job {id} on queue {queue} failed permanently: {error}", {
+          id: job.id,
+          queue: this.name,
+          error,
+        });
+      }
+    });
+    return worker;
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,8 @@ import type { MessageQueueDepth, MessageQueueEnqueueOptions } from "@fedify/fedi
 import { sql } from "kysely";
 import type { Db } from "../db/index.ts";
 import { log } from "../logging.ts";
+import { recordJobOutcome } from "../metrics.ts";
+import { durationToMs } from "../temporal.ts";
 import {
   type JobQueue,
   QUEUE_NAMES,
@@ -37,25 +39,6 @@ export function createSqlQueues(db: Db, opts: SqlQueueOptions): Queues {
   const queues = {} as Partial<Queues>;
   for (const name of QUEUE_NAMES) queues[name] = new SqlMessageQueue(db, name, opts);
   return queues as Queues;
-}
-
-/** Converts a Temporal.Duration (from the polyfill or a native one) to milliseconds. */
-export function durationToMs(delay: MessageQueueEnqueueOptions["delay"]): number {
-  if (delay == null) return 0;
-  let ms: number;
-  try {
-    ms = delay.total({ unit: "millisecond" });
-  } catch {
-    // Calendar units (months, years) need a reference date; Fedify never uses them, so
-    // read the fixed-length fields rather than fail the enqueue.
-    ms =
-      ((delay.days * 24 + delay.hours) * 60 + delay.minutes) * 60_000 +
-      delay.seconds * 1000 +
-      delay.milliseconds +
-      delay.microseconds / 1000 +
-      delay.nanoseconds / 1e6;
-  }
-  return Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : 0;
 }
 
 // Listeners of this process, per database and queue name, so that an enqueue wakes them
@@ -114,7 +97,7 @@ export class SqlMessageQueue implements JobQueue {
     options?: MessageQueueEnqueueOptions,
   ): Promise<void> {
     if (messages.length === 0) return;
-    const delayMs = durationToMs(options?.delay);
+    const delayMs = Math.ceil(durationToMs(options?.delay));
     // The database clock decides when a job is due, so processes with skewed clocks agree.
     const runAt =
       delayMs > 0
@@ -135,11 +118,18 @@ export class SqlMessageQueue implements JobQueue {
       .execute();
     this.#wakeLocal();
     // A delayed job becomes due without any enqueue; wake local listeners right then.
-    if (delayMs > 0) setTimeout(() => this.#wakeLocal(), delayMs + 5).unref();
+    if (delayMs > 0) this.#wakeLocalIn(delayMs);
   }
 
   #wakeLocal(): void {
     for (const wake of listenersOf(this.#db, this.name)) wake();
+  }
+
+  // Wakes local listeners when a delayed job comes due, for punctuality. Long delays (hours
+  // of retry backoff) are left to polling rather than holding a timer each.
+  #wakeLocalIn(ms: number): void {
+    if (ms <= 0) this.#wakeLocal();
+    else if (ms <= 10 * 60_000) setTimeout(() => this.#wakeLocal(), ms + 5).unref();
   }
 
   async getDepth(): Promise<MessageQueueDepth> {
@@ -165,7 +155,7 @@ export class SqlMessageQueue implements JobQueue {
   async #claim(limit: number): Promise<ClaimedJob[]> {
     const lease = this.#leaseMs / 1000;
     const result = await sql<ClaimedJob>`
-      update jobs set locked_by = ${this.#workerId},
+      update jobs set locked_by = ${this.#workerId}, attempts = attempts + 1,
                       locked_until = now() + make_interval(secs => ${lease}::float8)
       where id in (
         select j.id from jobs j
@@ -186,18 +176,26 @@ export class SqlMessageQueue implements JobQueue {
   async #run(job: ClaimedJob, handler: (message: unknown) => Promise<void> | void): Promise<void> {
     let failure: unknown;
     let failed = false;
-    try {
-      await handler(job.payload);
-    } catch (error) {
+    // Tries are counted when claimed, so a job whose handler kills the process (and is
+    // taken again when its lease ends) still runs out of tries instead of looping forever.
+    if (job.attempts > job.max_attempts) {
       failed = true;
-      failure = error;
+      failure = new Error("the worker stopped during every try (crash or kill)");
+    } else {
+      try {
+        await handler(job.payload);
+      } catch (error) {
+        failed = true;
+        failure = error;
+      }
     }
     try {
       if (!failed) {
         await this.#db.deleteFrom("jobs").where("id", "=", job.id).execute();
+        recordJobOutcome(this.name, "completed");
         return;
       }
-      const attempts = job.attempts + 1;
+      const attempts = Math.min(job.attempts, job.max_attempts);
       const lastError = describeError(failure);
       if (attempts < job.max_attempts) {
         const backoff = Math.max(0, this.#policy.backoffMs(attempts)) / 1000;
@@ -212,9 +210,10 @@ export class SqlMessageQueue implements JobQueue {
           })
           .where("id", "=", job.id)
           .execute();
-        if (backoff === 0) this.#wakeLocal();
-        else setTimeout(() => this.#wakeLocal(), backoff * 1000 + 5).unref();
+        this.#wakeLocalIn(backoff * 1000);
+        recordJobOutcome(this.name, "retried");
       } else {
+        recordJobOutcome(this.name, "failed");
         logger.warn(
           "Job {id} on queue {queue} failed permanently after {attempts} tries: {error}",
           {
