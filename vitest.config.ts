@@ -2,7 +2,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts", "federation/**/*.test.ts", "workers/**/*.test.ts"],
+    include: [
+      "test/**/*.test.ts",
+      "src/**/*.test.ts",
+      "federation/**/*.test.ts",
+      "workers/**/*.test.ts",
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: more workers only contend.

@@ -1,7 +1,6 @@
 // Request throttling with Mastodon's buckets and response headers, so clients that already
 // pace themselves against Mastodon (reading X-RateLimit-*) behave the same here. Counters
 // live in services.rateLimits: in Redis when configured, so the limits hold across processes.
-import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Services } from "../../services.ts";
 import { ApiError } from "../errors.ts";
