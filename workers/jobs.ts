@@ -1,14 +1,19 @@
 // The `jobs` queue carries Roost's own side effects as typed messages `{ type, ... }`.
 // Each type has one processor; features add theirs to the table.
+
+import type { DomainEvents, EventHandler, EventName } from "../src/events/types.ts";
 import { durationOf } from "../src/infra/temporal.ts";
 import { type MailMessage, mailerFor } from "../src/mail/mailer.ts";
 import type { Services } from "../src/services.ts";
+import { subscribers } from "./subscribers/index.ts";
 
 export interface JobTypes {
   /** Does nothing; used by health checks and tests to see the queue move. */
   noop: { marker?: string };
   /** One outgoing mail (confirmation, password reset...); see src/mail/send.ts. */
   "mail.send": MailMessage;
+  /** One domain event for one subscriber; see src/events. */
+  event: { subscriber: string; name: EventName; payload: DomainEvents[EventName] };
 }
 
 export type Job = { [K in keyof JobTypes]: { type: K } & JobTypes[K] }[keyof JobTypes];
@@ -22,6 +27,10 @@ const processors: { [K in keyof JobTypes]: Processor<K> } = {
   noop: async () => {},
   "mail.send": async (services, { to, subject, text, html }) => {
     await mailerFor(services.config).send({ to, subject, text, html });
+  },
+  event: async (services, { subscriber, name, payload }) => {
+    const handler = subscribers[subscriber]?.[name] as EventHandler<EventName> | undefined;
+    await handler?.(services, payload);
   },
 };
 

@@ -22,3 +22,8 @@ export function idAtTime(at: Date | number): string {
   const ms = typeof at === "number" ? at : at.getTime();
   return (BigInt(ms) << 16n).toString();
 }
+
+/** Compares decimal id strings numerically (bigints exceed Number's precision). */
+export function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}

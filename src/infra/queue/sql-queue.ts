@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import type { MessageQueueDepth, MessageQueueEnqueueOptions } from "@fedify/fedify";
 import { sql } from "kysely";
 import type { Db } from "../db/index.ts";
+import { compareIds } from "../ids.ts";
 import { log } from "../logging.ts";
 import { recordJobOutcome } from "../metrics.ts";
 import { durationToMs } from "../temporal.ts";
@@ -332,10 +333,6 @@ export class SqlMessageQueue implements JobQueue {
     this.#closing.abort();
     await Promise.allSettled([...this.#listening]);
   }
-}
-
-function compareIds(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 function describeError(error: unknown): string {

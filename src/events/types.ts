@@ -1,0 +1,41 @@
+// Domain events: what happened, emitted by services after their transaction commits.
+// Each subscriber (timelines, notifications, streaming, federation, ...) receives every
+// event as its own job, so one failing subscriber is retried without re-running the others.
+// Payloads carry ids, plus whatever a subscriber needs once the row may be gone (deletes).
+import type { Visibility } from "../infra/db/schema.ts";
+
+export interface DomainEvents {
+  /** A status (or a boost: reblog_of_id set) was created, locally or received. */
+  "status.created": { statusId: string };
+  "status.updated": { statusId: string };
+  "status.deleted": {
+    statusId: string;
+    accountId: string;
+    uri: string;
+    local: boolean;
+    visibility: Visibility;
+    reblogOfId: string | null;
+    mentionedAccountIds: string[];
+  };
+  "favourite.created": { favouriteId: string; accountId: string; statusId: string };
+  "favourite.removed": { accountId: string; statusId: string; uri: string | null };
+  "follow.created": { followId: string; accountId: string; targetAccountId: string };
+  "follow.removed": { accountId: string; targetAccountId: string; uri: string | null };
+  "follow_request.created": { requestId: string; accountId: string; targetAccountId: string };
+  "follow_request.authorized": { accountId: string; targetAccountId: string; uri: string | null };
+  "follow_request.rejected": { accountId: string; targetAccountId: string; uri: string | null };
+  "block.created": { accountId: string; targetAccountId: string; uri: string | null };
+  "block.removed": { accountId: string; targetAccountId: string; uri: string | null };
+  "account.updated": { accountId: string };
+  "account.deleted": { accountId: string; uri: string; local: boolean };
+}
+
+export type EventName = keyof DomainEvents;
+
+export type EventHandler<E extends EventName> = (
+  services: import("../services.ts").Services,
+  payload: DomainEvents[E],
+) => Promise<void>;
+
+/** What one subscriber does per event; events it doesn't list are ignored. */
+export type Subscriber = { [E in EventName]?: EventHandler<E> };

@@ -1,0 +1,97 @@
+// Who may see a status. Every read path (timelines, context, account statuses, search,
+// notifications, streaming, federation) filters with these, so the rules live in one place:
+// - public and unlisted: anyone, except across a block in either direction;
+// - private (followers-only): the author, followers, and mentioned accounts;
+// - direct: the author and mentioned accounts.
+// A status the viewer may not see is reported as not found, never as forbidden.
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
+import type { Db } from "../infra/db/index.ts";
+import type { Database } from "../infra/db/schema.ts";
+
+type StatusScope = ExpressionBuilder<Database, "statuses">;
+
+/**
+ * A WHERE condition on `statuses` (the table must be in scope under that name) that keeps
+ * only what `viewerId` may see; `null` is an anonymous viewer.
+ */
+export function visibleTo(viewerId: string | null) {
+  return (eb: StatusScope): Expression<SqlBool> => {
+    if (viewerId === null) {
+      return eb("statuses.visibility", "in", ["public", "unlisted"]);
+    }
+    const v = viewerId;
+    return eb.and([
+      eb.or([
+        eb("statuses.visibility", "in", ["public", "unlisted"]),
+        eb("statuses.account_id", "=", v),
+        eb.and([
+          eb("statuses.visibility", "=", "private"),
+          eb.exists(
+            eb
+              .selectFrom("follows")
+              .select(sql.lit(1).as("one"))
+              .where("follows.account_id", "=", v)
+              .whereRef("follows.target_account_id", "=", "statuses.account_id"),
+          ),
+        ]),
+        eb.exists(
+          eb
+            .selectFrom("mentions")
+            .select(sql.lit(1).as("one"))
+            .whereRef("mentions.status_id", "=", "statuses.id")
+            .where("mentions.account_id", "=", v),
+        ),
+      ]),
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("blocks")
+            .select(sql.lit(1).as("one"))
+            .where((b) =>
+              b.or([
+                b.and([
+                  b("blocks.account_id", "=", v),
+                  b("blocks.target_account_id", "=", b.ref("statuses.account_id")),
+                ]),
+                b.and([
+                  b("blocks.target_account_id", "=", v),
+                  b("blocks.account_id", "=", b.ref("statuses.account_id")),
+                ]),
+              ]),
+            ),
+        ),
+      ),
+    ]);
+  };
+}
+
+/** Excludes authors the viewer muted (timelines and notifications; not direct reads). */
+export function notMutedBy(viewerId: string) {
+  return (eb: StatusScope): Expression<SqlBool> =>
+    eb.not(
+      eb.exists(
+        eb
+          .selectFrom("mutes")
+          .select(sql.lit(1).as("one"))
+          .where("mutes.account_id", "=", viewerId)
+          .whereRef("mutes.target_account_id", "=", "statuses.account_id")
+          .where((m) =>
+            m.or([m("mutes.expires_at", "is", null), m("mutes.expires_at", ">", new Date())]),
+          ),
+      ),
+    );
+}
+
+/** Whether one status (and, for a boost, the boosted one) is visible to the viewer. */
+export async function canView(db: Db, viewerId: string | null, statusId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("statuses")
+    .select(["statuses.id", "statuses.reblog_of_id"])
+    .where("statuses.id", "=", statusId)
+    .where(visibleTo(viewerId))
+    .innerJoin("accounts", "accounts.id", "statuses.account_id")
+    .where("accounts.suspended_at", "is", null)
+    .executeTakeFirst();
+  if (!row) return false;
+  return row.reblog_of_id ? canView(db, viewerId, row.reblog_of_id) : true;
+}

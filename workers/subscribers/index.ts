@@ -1,0 +1,5 @@
+// The table of event subscribers (see src/events/types.ts). Each feature's subscriber
+// lives in its own file here and is listed once below.
+import type { Subscriber } from "../../src/events/types.ts";
+
+export const subscribers: Record<string, Subscriber> = {};
