@@ -22,6 +22,8 @@ fi
 PGBIN=$(pg_bin)
 
 mkdir -p "$BASE/pg" "$BASE/redis"
+# mktemp makes 0700 directories; the postgres user must be able to reach its data dir.
+chmod 755 "$BASE"
 # PostgreSQL refuses to run as root: run it as the postgres user where we are root.
 RUN_AS=()
 if [ "$(id -u)" = "0" ]; then

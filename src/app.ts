@@ -1,9 +1,13 @@
 // The HTTP application: middleware order, then routes. Handlers live in src/api.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { federationMiddleware } from "../federation/middleware.ts";
 import { healthRoutes } from "./api/health.ts";
 import { appsRoutes } from "./api/mastodon/apps.ts";
+import { accountRoutes } from "./api/mastodon/accounts.ts";
+import { accountRelationshipRoutes } from "./api/mastodon/accounts-relationships.ts";
 import { credentialRoutes } from "./api/mastodon/credentials.ts";
+import { followRequestRoutes } from "./api/mastodon/follow-requests.ts";
 import { instanceRoutes } from "./api/mastodon/instance.ts";
 import { registrationRoutes } from "./api/mastodon/registrations.ts";
 import { oauthRoutes } from "./api/oauth/routes.ts";
@@ -41,6 +45,8 @@ export function createApp(services: Services): Hono<AppEnv> {
       },
     }),
   );
+  // ActivityPub and WebFinger (Fedify) before the routes; other paths pass straight through.
+  app.use("*", federationMiddleware(services));
   // Authenticate first so limits are per valid token; a bad token counts against the IP.
   app.use("/api/*", authenticate());
   app.use("/api/*", rateLimitMiddleware(services));
@@ -58,6 +64,11 @@ export function createApp(services: Services): Hono<AppEnv> {
   // Before any `/v1/accounts/:id` route, so the fixed paths win.
   app.route("/api", credentialRoutes());
   app.route("/api", registrationRoutes());
+  // Mastodon API resources: one line each (statuses, accounts, timelines, ...).
+  app.route("/api", accountRelationshipRoutes()); // before accountRoutes: fixed paths
+  app.route("/api", accountRoutes());
+  app.route("/api", followRequestRoutes());
+  // -- end of API resources --
 
   app.all("/api/*", () => {
     throw ApiError.notFound("Record not found");

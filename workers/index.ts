@@ -1,5 +1,6 @@
 // Starts the queue listeners of a worker process. Each queue's processor is registered here;
-// Fedify's queues (inbox, outbox, fanout) are handed to Fedify once federation is wired.
+// Fedify's queues (inbox, outbox, fanout) are consumed by Fedify itself (startQueue).
+import { getFederation } from "../federation/index.ts";
 import { log } from "../src/infra/logging.ts";
 import type { QueueName } from "../src/infra/queue/types.ts";
 import type { Services } from "../src/services.ts";
@@ -23,6 +24,14 @@ export function startWorkers(services: Services): Workers {
     );
   };
   listen("jobs", (message) => processJob(services, message));
+  const federation = getFederation(services);
+  for (const queue of ["inbox", "outbox", "fanout"] as const) {
+    listeners.push(
+      federation.startQueue(services, { signal: controller.signal, queue }).catch((error) => {
+        logger.error("Queue {name} listener failed: {error}", { name: queue, error });
+      }),
+    );
+  }
   logger.info("Workers started");
   return {
     async stop() {

@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../http/types.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
+import { instanceStats } from "../instance/stats.ts";
 import type { Services } from "../services.ts";
 import { ROOST_VERSION, SOURCE_URL } from "../version.ts";
 
@@ -21,6 +22,7 @@ export function wellKnownRoutes(services: Services): Hono<AppEnv> {
 
   app.get("/nodeinfo/2.1", async (c) => {
     const s = await getInstanceSettings(db, config);
+    const counts = await instanceStats(services);
     const body = {
       version: "2.1",
       software: {
@@ -34,10 +36,12 @@ export function wellKnownRoutes(services: Services): Hono<AppEnv> {
       services: { inbound: [], outbound: [] },
       openRegistrations: s.registrations !== "closed",
       usage: {
-        // TODO(accounts): count local users (all, active in 30 days, in 180 days) and local
-        // statuses once the accounts and statuses tables exist.
-        users: { total: 0, activeMonth: 0, activeHalfyear: 0 },
-        localPosts: 0,
+        users: {
+          total: counts.users,
+          activeMonth: counts.activeMonth,
+          activeHalfyear: counts.activeHalfyear,
+        },
+        localPosts: counts.localPosts,
       },
       metadata: { nodeName: s.title, nodeDescription: s.description },
     };

@@ -5,6 +5,7 @@ import type { Config } from "../../config.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { ACCOUNT_LIMITS, MEDIA_LIMITS, POLL_LIMITS, STATUS_LIMITS } from "../../instance/limits.ts";
 import { getInstanceSettings, type InstanceSettings } from "../../instance/settings.ts";
+import { instanceActivity, instancePeers, instanceStats } from "../../instance/stats.ts";
 import type { Services } from "../../services.ts";
 import { MASTODON_API_LEVEL, SOURCE_URL, VERSION_STRING } from "../../version.ts";
 
@@ -15,7 +16,7 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
 
   app.get("/v1/instance", async (c) => {
     const s = await settings();
-    const counts = await instanceCounts(services);
+    const counts = await instanceStats(services);
     return c.json({
       uri: config.domain,
       title: s.title,
@@ -26,7 +27,7 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
       urls: { streaming_api: streamingUrl(config) },
       stats: {
         user_count: counts.users,
-        status_count: counts.localStatuses,
+        status_count: counts.localPosts,
         domain_count: counts.knownDomains,
       },
       thumbnail: s.thumbnailUrl,
@@ -47,7 +48,7 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
 
   app.get("/v2/instance", async (c) => {
     const s = await settings();
-    const counts = await instanceCounts(services);
+    const counts = await instanceStats(services);
     return c.json({
       domain: config.domain,
       title: s.title,
@@ -87,14 +88,9 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
     });
   });
 
-  app.get("/v1/instance/peers", (c) => {
-    // TODO(federation): distinct domains of known remote actors once the actor table exists.
-    return c.json([] as string[]);
-  });
+  app.get("/v1/instance/peers", async (c) => c.json(await instancePeers(services)));
 
-  app.get("/v1/instance/activity", (c) => {
-    return c.json(weeklyActivity(new Date()));
-  });
+  app.get("/v1/instance/activity", async (c) => c.json(await instanceActivity(services)));
 
   app.get("/v1/instance/rules", async (c) => {
     const s = await settings();
@@ -117,20 +113,6 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
   });
 
   return app;
-}
-
-interface InstanceCounts {
-  users: number;
-  activeMonth: number;
-  localStatuses: number;
-  knownDomains: number;
-}
-
-async function instanceCounts(_services: Services): Promise<InstanceCounts> {
-  // TODO(accounts): count local users (total and signed in within 30 days) from the
-  // accounts/users tables, local statuses from `statuses`, and known domains from remote
-  // accounts, once those migrations land. None of those tables exist yet, so all are zero.
-  return { users: 0, activeMonth: 0, localStatuses: 0, knownDomains: 0 };
 }
 
 function statusesConfiguration(s: InstanceSettings) {
@@ -169,25 +151,6 @@ export function streamingUrl(config: Pick<Config, "publicUrl">): string {
 function defaultThumbnailUrl(config: Pick<Config, "publicUrl">): string {
   // v2 requires a thumbnail object. TODO(media): serve a real default banner at this path.
   return `${config.publicUrl}/images/thumbnail.png`;
-}
-
-const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
-
-/**
- * Twelve weekly buckets, newest first, each keyed by the Unix time of midnight UTC on the
- * Monday starting that week. Mastodon sends every number as a string.
- */
-export function weeklyActivity(now: Date): Array<Record<string, string>> {
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const daysSinceMonday = (now.getUTCDay() + 6) % 7;
-  const thisWeek = midnight - daysSinceMonday * 24 * 60 * 60 * 1000;
-  return Array.from({ length: 12 }, (_, i) => ({
-    week: String((thisWeek - i * WEEK_MS) / 1000),
-    // TODO(accounts, statuses): count statuses, logins and sign-ups per week once stored.
-    statuses: "0",
-    logins: "0",
-    registrations: "0",
-  }));
 }
 
 /** Admins write plain text; clients expect HTML. Escape it, keep paragraphs and line breaks. */

@@ -265,6 +265,8 @@ export interface NotificationsTable {
   type: NotificationType;
   status_id: string | null;
   group_key: string | null;
+  /** What caused it (`favourite:<id>`...): idempotent inserts and undo; migration 0005. */
+  activity_key: string | null;
   created_at: Timestamp;
 }
 
@@ -272,6 +274,30 @@ export interface HomeFeedTable {
   account_id: string;
   status_id: string;
   reblog_of_id: string | null;
+}
+
+export interface TagFollowsTable {
+  id: string;
+  account_id: string;
+  tag_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface AccountNotesTable {
+  id: string;
+  account_id: string;
+  target_account_id: string;
+  comment: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface MarkersTable {
+  account_id: string;
+  timeline: "home" | "notifications";
+  last_read_id: string;
+  version: Generated<number>;
+  updated_at: Generated<Date>;
 }
 
 export interface Database {
@@ -301,4 +327,7 @@ export interface Database {
   status_mutes: StatusRelationTable;
   notifications: NotificationsTable;
   home_feed: HomeFeedTable;
+  tag_follows: TagFollowsTable;
+  account_notes: AccountNotesTable;
+  markers: MarkersTable;
 }

@@ -1,0 +1,187 @@
+// /api/v1/statuses: post, read, edit, delete, and a status's history, source and thread.
+// Actions on a status (favourite, boost, ...) are in statuses-actions.ts.
+import { Hono } from "hono";
+import { serializeAccount } from "../../accounts/serializers.ts";
+import { currentAccount, requireAuth } from "../../auth/middleware.ts";
+import { queryParams, readParams } from "../../http/body.ts";
+import { ApiError } from "../../http/errors.ts";
+import type { AppEnv } from "../../http/types.ts";
+import { durationOf } from "../../infra/temporal.ts";
+import { findVisibleStatus, findVisibleStatuses, threadContext } from "../../statuses/queries.ts";
+import { serializeStatus, serializeStatuses } from "../../statuses/serializer.ts";
+import { createStatus, deleteStatus, editStatus } from "../../statuses/status-service.ts";
+import {
+  bool,
+  defaultVisibility,
+  language,
+  listOf,
+  optionalViewer,
+  str,
+  visibility,
+  WRITE_STATUSES,
+} from "./statuses-params.ts";
+
+const IDEMPOTENCY_TTL_MS = 60 * 60 * 1000;
+const MAX_MULTIPLE = 20;
+
+export function statusRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post("/v1/statuses", requireAuth(WRITE_STATUSES), async (c) => {
+    const services = c.get("services");
+    const auth = c.get("auth")!;
+    const account = currentAccount(c);
+    const params = await readParams(c);
+
+    // A retried request (same Idempotency-Key) gets the status the first one created.
+    const idempotencyKey = c.req.header("idempotency-key")?.trim();
+    const kvKey = idempotencyKey
+      ? ["idempotency", "statuses", account.id, idempotencyKey.slice(0, 200)]
+      : undefined;
+    if (kvKey) {
+      const previous = await services.kv.get<string>(kvKey);
+      if (previous) {
+        const row = await services.db
+          .selectFrom("statuses")
+          .selectAll()
+          .where("id", "=", previous)
+          .where("account_id", "=", account.id)
+          .executeTakeFirst();
+        if (row) return c.json(await serializeStatus(services, account, row));
+      }
+    }
+
+    if (listOf(params.media_ids).some((v) => v !== "")) {
+      throw ApiError.unprocessable("Media is not supported yet");
+    }
+    if (params.poll !== undefined && params.poll !== null && params.poll !== "") {
+      throw ApiError.unprocessable("Polls are not supported yet");
+    }
+    const inReplyTo = str(params.in_reply_to_id, "In reply to");
+    const settings = auth.user?.settings;
+    const lang = language(params.language);
+    const row = await createStatus(services, account, {
+      text: str(params.status, "Text") ?? "",
+      spoilerText: str(params.spoiler_text, "Spoiler text") ?? "",
+      sensitive: bool(params.sensitive, "Sensitive") ?? settings?.default_sensitive === true,
+      visibility: visibility(params.visibility) ?? defaultVisibility(settings),
+      language:
+        lang ?? (typeof settings?.default_language === "string" ? settings.default_language : null),
+      inReplyToId: inReplyTo ? inReplyTo : null,
+      applicationId: auth.applicationId,
+    });
+    if (kvKey) await services.kv.set(kvKey, row.id, { ttl: durationOf(IDEMPOTENCY_TTL_MS) });
+    return c.json(await serializeStatus(services, account, row));
+  });
+
+  app.get("/v1/statuses", async (c) => {
+    const services = c.get("services");
+    const viewer = optionalViewer(c);
+    const q = queryParams(c);
+    const ids = listOf(q.id ?? q["id[]"])
+      .filter((v): v is string => typeof v === "string")
+      .slice(0, MAX_MULTIPLE);
+    const rows = await findVisibleStatuses(services.db, viewer?.id ?? null, ids);
+    return c.json(await serializeStatuses(services, viewer, rows));
+  });
+
+  app.get("/v1/statuses/:id", async (c) => {
+    const services = c.get("services");
+    const viewer = optionalViewer(c);
+    const row = await findVisibleStatus(services.db, viewer?.id ?? null, c.req.param("id"));
+    return c.json(await serializeStatus(services, viewer, row));
+  });
+
+  app.delete("/v1/statuses/:id", requireAuth(WRITE_STATUSES), async (c) => {
+    const services = c.get("services");
+    const account = currentAccount(c);
+    const id = c.req.param("id");
+    // Rendered before the row goes, so the answer can show it (with its source text).
+    const row = await findVisibleStatus(services.db, account.id, id);
+    const entity = await serializeStatus(services, account, row);
+    const deleted = await deleteStatus(services, account, id);
+    return c.json({ ...entity, text: deleted.text });
+  });
+
+  app.put("/v1/statuses/:id", requireAuth(WRITE_STATUSES), async (c) => {
+    const services = c.get("services");
+    const account = currentAccount(c);
+    const params = await readParams(c);
+    if (listOf(params.media_ids).some((v) => v !== "")) {
+      throw ApiError.unprocessable("Media is not supported yet");
+    }
+    if (params.poll !== undefined && params.poll !== null && params.poll !== "") {
+      throw ApiError.unprocessable("Polls are not supported yet");
+    }
+    const row = await editStatus(services, account, c.req.param("id"), {
+      text: str(params.status, "Text"),
+      spoilerText: str(params.spoiler_text, "Spoiler text"),
+      sensitive: bool(params.sensitive, "Sensitive"),
+      language: language(params.language),
+    });
+    return c.json(await serializeStatus(services, account, row));
+  });
+
+  app.get("/v1/statuses/:id/history", async (c) => {
+    const services = c.get("services");
+    const viewer = optionalViewer(c);
+    const status = await findVisibleStatus(services.db, viewer?.id ?? null, c.req.param("id"));
+    const author = await services.db
+      .selectFrom("accounts")
+      .selectAll()
+      .where("id", "=", status.account_id)
+      .executeTakeFirstOrThrow();
+    const edits = await services.db
+      .selectFrom("status_edits")
+      .selectAll()
+      .where("status_id", "=", status.id)
+      .orderBy("id", "asc")
+      .execute();
+    // A status never edited has one version: itself.
+    const versions = edits.length
+      ? edits
+      : [
+          {
+            content: status.content,
+            spoiler_text: status.spoiler_text,
+            sensitive: status.sensitive,
+            created_at: status.created_at,
+          },
+        ];
+    const account = serializeAccount(author, services.config);
+    return c.json(
+      versions.map((v) => ({
+        content: v.content,
+        spoiler_text: v.spoiler_text,
+        sensitive: v.sensitive,
+        created_at: new Date(v.created_at).toISOString(),
+        account,
+        poll: null,
+        media_attachments: [],
+        emojis: [],
+      })),
+    );
+  });
+
+  app.get("/v1/statuses/:id/source", requireAuth(["read", "read:statuses"]), async (c) => {
+    const services = c.get("services");
+    const account = currentAccount(c);
+    const status = await findVisibleStatus(services.db, account.id, c.req.param("id"));
+    return c.json({ id: status.id, text: status.text, spoiler_text: status.spoiler_text });
+  });
+
+  app.get("/v1/statuses/:id/context", async (c) => {
+    const services = c.get("services");
+    const viewer = optionalViewer(c);
+    const viewerId = viewer?.id ?? null;
+    const status = await findVisibleStatus(services.db, viewerId, c.req.param("id"));
+    const { ancestors, descendants } = await threadContext(services.db, viewerId, status);
+    const [a, d] = await Promise.all([
+      serializeStatuses(services, viewer, ancestors),
+      serializeStatuses(services, viewer, descendants),
+    ]);
+    return c.json({ ancestors: a, descendants: d });
+  });
+
+  return app;
+}

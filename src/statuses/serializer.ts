@@ -1,0 +1,299 @@
+// The Status entity, rendered as Mastodon renders it. Every endpoint that shows statuses
+// (timelines, notifications, search, context, ...) goes through serializeStatuses, which
+// loads what a page needs in a fixed number of queries whatever its length: authors,
+// boosted statuses, mentions, tags and the viewer's own flags.
+// Callers decide what is visible (src/statuses/visibility.ts); this file only renders.
+import type { Selectable } from "kysely";
+import { type AccountEntity, acctOf, serializeAccount } from "../accounts/serializers.ts";
+import type { AccountRow } from "../auth/middleware.ts";
+import type { StatusesTable, Visibility } from "../infra/db/schema.ts";
+import type { Services } from "../services.ts";
+
+export type StatusRow = Selectable<StatusesTable>;
+
+export interface StatusMentionEntity {
+  id: string;
+  username: string;
+  url: string;
+  acct: string;
+}
+
+export interface StatusTagEntity {
+  name: string;
+  url: string;
+}
+
+export interface MastodonStatus {
+  id: string;
+  created_at: string;
+  in_reply_to_id: string | null;
+  in_reply_to_account_id: string | null;
+  sensitive: boolean;
+  spoiler_text: string;
+  visibility: Visibility;
+  language: string | null;
+  uri: string;
+  url: string | null;
+  replies_count: number;
+  reblogs_count: number;
+  favourites_count: number;
+  edited_at: string | null;
+  favourited?: boolean;
+  reblogged?: boolean;
+  muted?: boolean;
+  bookmarked?: boolean;
+  pinned?: boolean;
+  content: string;
+  filtered?: unknown[];
+  reblog: MastodonStatus | null;
+  application?: { name: string; website: string | null } | null;
+  account: AccountEntity;
+  media_attachments: unknown[];
+  mentions: StatusMentionEntity[];
+  tags: StatusTagEntity[];
+  emojis: unknown[];
+  card: null;
+  poll: null;
+  /** Only in the answer to DELETE: the source, for delete-and-redraft. */
+  text?: string;
+}
+
+/** The public web address of a local status. */
+export function localStatusUrl(publicUrl: string, username: string, id: string): string {
+  return `${publicUrl}/@${username}/${id}`;
+}
+
+/** The ActivityPub id of a local status. */
+export function localStatusUri(publicUrl: string, username: string, id: string): string {
+  return `${publicUrl}/users/${username}/statuses/${id}`;
+}
+
+export function tagUrl(publicUrl: string, name: string): string {
+  return `${publicUrl}/tags/${encodeURIComponent(name)}`;
+}
+
+export async function serializeStatus(
+  services: Services,
+  viewer: AccountRow | null,
+  row: StatusRow,
+): Promise<MastodonStatus> {
+  const [status] = await serializeStatuses(services, viewer, [row]);
+  return status!;
+}
+
+export async function serializeStatuses(
+  services: Services,
+  viewer: AccountRow | null,
+  rows: StatusRow[],
+): Promise<MastodonStatus[]> {
+  if (rows.length === 0) return [];
+  const { db, config } = services;
+
+  // Boosted statuses not already on the page.
+  const byId = new Map<string, StatusRow>(rows.map((r) => [r.id, r]));
+  const missing = [
+    ...new Set(rows.map((r) => r.reblog_of_id).filter((id): id is string => id !== null)),
+  ].filter((id) => !byId.has(id));
+  if (missing.length) {
+    const boosted = await db
+      .selectFrom("statuses")
+      .selectAll()
+      .where("id", "in", missing)
+      .execute();
+    for (const b of boosted) byId.set(b.id, b);
+  }
+  const all = [...byId.values()];
+  const ids = all.map((s) => s.id);
+  const accountIds = [...new Set(all.map((s) => s.account_id))];
+
+  const viewerId = viewer?.id ?? null;
+  const ownApplicationIds = viewerId
+    ? [
+        ...new Set(
+          all
+            .filter((s) => s.account_id === viewerId && s.application_id !== null)
+            .map((s) => s.application_id as string),
+        ),
+      ]
+    : [];
+
+  const [accounts, mentions, tags, flags, applications] = await Promise.all([
+    db.selectFrom("accounts").selectAll().where("id", "in", accountIds).execute(),
+    db
+      .selectFrom("mentions")
+      .innerJoin("accounts", "accounts.id", "mentions.account_id")
+      .select([
+        "mentions.status_id",
+        "accounts.id",
+        "accounts.username",
+        "accounts.domain",
+        "accounts.url",
+        "accounts.uri",
+      ])
+      .where("mentions.status_id", "in", ids)
+      .where("mentions.silent", "=", false)
+      .orderBy("accounts.id")
+      .execute(),
+    db
+      .selectFrom("status_tags")
+      .innerJoin("tags", "tags.id", "status_tags.tag_id")
+      .select(["status_tags.status_id", "tags.name", "tags.display_name"])
+      .where("status_tags.status_id", "in", ids)
+      .orderBy("tags.name")
+      .execute(),
+    viewerId ? viewerFlags(services, viewerId, all) : Promise.resolve(undefined),
+    ownApplicationIds.length
+      ? db
+          .selectFrom("oauth_applications")
+          .select(["id", "name", "website"])
+          .where("id", "in", ownApplicationIds)
+          .execute()
+      : Promise.resolve([]),
+  ]);
+
+  const accountEntities = new Map<string, AccountEntity>(
+    accounts.map((a) => [a.id, serializeAccount(a, config)]),
+  );
+  const usernames = new Map(accounts.map((a) => [a.id, a]));
+  const mentionsBy = groupBy(mentions, (m) => m.status_id);
+  const tagsBy = groupBy(tags, (t) => t.status_id);
+  const appsById = new Map(applications.map((a) => [a.id, a]));
+
+  const render = (s: StatusRow, nested: boolean): MastodonStatus => {
+    const author = usernames.get(s.account_id);
+    const local = s.local && author !== undefined && author.domain === null;
+    const url = local ? localStatusUrl(config.publicUrl, author.username, s.id) : (s.url ?? s.uri);
+    const boosted = !nested && s.reblog_of_id ? byId.get(s.reblog_of_id) : undefined;
+    const entity: MastodonStatus = {
+      id: s.id,
+      created_at: new Date(s.created_at).toISOString(),
+      in_reply_to_id: s.in_reply_to_id,
+      in_reply_to_account_id: s.in_reply_to_account_id,
+      sensitive: s.sensitive,
+      spoiler_text: s.spoiler_text,
+      visibility: s.visibility,
+      language: s.language,
+      uri: s.uri,
+      url,
+      replies_count: s.replies_count,
+      reblogs_count: s.reblogs_count,
+      favourites_count: s.favourites_count,
+      edited_at: s.edited_at ? new Date(s.edited_at).toISOString() : null,
+      content: s.content,
+      reblog: boosted ? render(boosted, true) : null,
+      account: accountEntities.get(s.account_id)!,
+      media_attachments: [],
+      mentions: (mentionsBy.get(s.id) ?? []).map((m) => ({
+        id: m.id,
+        username: m.username,
+        url: m.url ?? m.uri,
+        acct: acctOf(m),
+      })),
+      tags: (tagsBy.get(s.id) ?? []).map((t) => ({
+        name: t.name.toLowerCase(),
+        url: tagUrl(config.publicUrl, t.name.toLowerCase()),
+      })),
+      emojis: [],
+      card: null,
+      poll: null,
+    };
+    // The application is shown to its author only (Mastodon hides which app others use).
+    if (viewerId && s.account_id === viewerId && s.application_id) {
+      const app = appsById.get(s.application_id);
+      entity.application = app ? { name: app.name, website: app.website } : null;
+    } else {
+      entity.application = null;
+    }
+    if (flags) {
+      entity.favourited = flags.favourited.has(s.id);
+      entity.reblogged = flags.reblogged.has(s.id);
+      entity.muted =
+        flags.muted.has(s.id) ||
+        (s.conversation_id !== null && flags.mutedConversations.has(s.conversation_id));
+      entity.bookmarked = flags.bookmarked.has(s.id);
+      // `pinned` only appears where pinning is possible: the viewer's own public/unlisted posts.
+      if (s.account_id === viewerId && (s.visibility === "public" || s.visibility === "unlisted")) {
+        entity.pinned = flags.pinned.has(s.id);
+      }
+      entity.filtered = [];
+    }
+    return entity;
+  };
+
+  return rows.map((r) => render(r, false));
+}
+
+interface ViewerFlags {
+  favourited: Set<string>;
+  reblogged: Set<string>;
+  muted: Set<string>;
+  mutedConversations: Set<string>;
+  bookmarked: Set<string>;
+  pinned: Set<string>;
+}
+
+async function viewerFlags(
+  services: Services,
+  viewerId: string,
+  statuses: StatusRow[],
+): Promise<ViewerFlags> {
+  const { db } = services;
+  const ids = statuses.map((s) => s.id);
+  const conversations = [
+    ...new Set(statuses.map((s) => s.conversation_id).filter((c): c is string => c !== null)),
+  ];
+  const relation = (table: "favourites" | "bookmarks" | "status_pins") =>
+    db
+      .selectFrom(table)
+      .select("status_id")
+      .where("account_id", "=", viewerId)
+      .where("status_id", "in", ids)
+      .execute();
+  const [favourites, bookmarks, pins, reblogs, mutes] = await Promise.all([
+    relation("favourites"),
+    relation("bookmarks"),
+    relation("status_pins"),
+    db
+      .selectFrom("statuses")
+      .select("reblog_of_id")
+      .where("account_id", "=", viewerId)
+      .where("reblog_of_id", "in", ids)
+      .execute(),
+    // Muting a status mutes its whole conversation, as in Mastodon.
+    db
+      .selectFrom("status_mutes")
+      .innerJoin("statuses", "statuses.id", "status_mutes.status_id")
+      .select(["status_mutes.status_id", "statuses.conversation_id"])
+      .where("status_mutes.account_id", "=", viewerId)
+      .where((eb) =>
+        conversations.length
+          ? eb.or([
+              eb("status_mutes.status_id", "in", ids),
+              eb("statuses.conversation_id", "in", conversations),
+            ])
+          : eb("status_mutes.status_id", "in", ids),
+      )
+      .execute(),
+  ]);
+  return {
+    favourited: new Set(favourites.map((r) => r.status_id)),
+    bookmarked: new Set(bookmarks.map((r) => r.status_id)),
+    pinned: new Set(pins.map((r) => r.status_id)),
+    reblogged: new Set(reblogs.map((r) => r.reblog_of_id as string)),
+    muted: new Set(mutes.map((r) => r.status_id)),
+    mutedConversations: new Set(
+      mutes.map((r) => r.conversation_id).filter((c): c is string => c !== null),
+    ),
+  };
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
