@@ -3,13 +3,26 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { federationMiddleware } from "../federation/middleware.ts";
 import { healthRoutes } from "./api/health.ts";
-import { appsRoutes } from "./api/mastodon/apps.ts";
+import { accountStatusesRoutes } from "./api/mastodon/account-statuses.ts";
 import { accountRoutes } from "./api/mastodon/accounts.ts";
 import { accountRelationshipRoutes } from "./api/mastodon/accounts-relationships.ts";
+import { appsRoutes } from "./api/mastodon/apps.ts";
 import { credentialRoutes } from "./api/mastodon/credentials.ts";
 import { followRequestRoutes } from "./api/mastodon/follow-requests.ts";
 import { instanceRoutes } from "./api/mastodon/instance.ts";
+import { launchRoutes } from "./api/mastodon/launch.ts";
+import { listsOfThingsRoutes } from "./api/mastodon/lists-of-things.ts";
+import { markerRoutes } from "./api/mastodon/markers.ts";
+import { notificationRoutes } from "./api/mastodon/notifications.ts";
+import { notificationV2Routes } from "./api/mastodon/notifications-v2.ts";
 import { registrationRoutes } from "./api/mastodon/registrations.ts";
+import { searchRoutes } from "./api/mastodon/search.ts";
+import { statusRoutes } from "./api/mastodon/statuses.ts";
+import { statusActionRoutes } from "./api/mastodon/statuses-actions.ts";
+import { suggestionRoutes } from "./api/mastodon/suggestions.ts";
+import { tagRoutes } from "./api/mastodon/tags.ts";
+import { timelineRoutes } from "./api/mastodon/timelines.ts";
+import { trendRoutes } from "./api/mastodon/trends.ts";
 import { oauthRoutes } from "./api/oauth/routes.ts";
 import { staticAssetRoutes } from "./api/static-assets.ts";
 import { wellKnownRoutes } from "./api/well-known.ts";
@@ -68,6 +81,19 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/api", accountRelationshipRoutes()); // before accountRoutes: fixed paths
   app.route("/api", accountRoutes());
   app.route("/api", followRequestRoutes());
+  app.route("/api", timelineRoutes());
+  app.route("/api", notificationRoutes());
+  app.route("/api", notificationV2Routes());
+  app.route("/api", markerRoutes());
+  app.route("/api", statusRoutes());
+  app.route("/api", statusActionRoutes());
+  app.route("/api", accountStatusesRoutes());
+  app.route("/api", searchRoutes());
+  app.route("/api", tagRoutes());
+  app.route("/api", trendRoutes());
+  app.route("/api", suggestionRoutes());
+  app.route("/api", listsOfThingsRoutes());
+  app.route("/api", launchRoutes());
   // -- end of API resources --
 
   app.all("/api/*", () => {

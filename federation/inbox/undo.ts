@@ -19,6 +19,8 @@ export type UndoHandler<T extends Activity> = (
 export interface UndoDelegates {
   like?: UndoHandler<Like>;
   announce?: UndoHandler<Announce>;
+  /** Undo by the stored activity id alone; each returns whether it found one. */
+  byUri?: ((ctx: Ctx, sender: AccountRow, uri: string) => Promise<boolean>)[];
 }
 
 export function undoListener(delegates: UndoDelegates) {
@@ -28,6 +30,9 @@ export function undoListener(delegates: UndoDelegates) {
     // Many servers' Follow ids cannot be fetched; a stored id settles it without a fetch.
     const objectId = undo.objectId;
     if (objectId && (await undoStoredFollow(ctx, sender, objectId.href))) return;
+    for (const undoByUri of delegates.byUri ?? []) {
+      if (objectId && (await undoByUri(ctx, sender, objectId.href))) return;
+    }
     const object = await undo.getObject(ctx).catch(() => null);
     // Only the sender's own activities can be undone by it.
     if (!object || !("actorId" in object) || (object as Activity).actorId?.href !== sender.uri) {

@@ -30,6 +30,13 @@ function isAllowedHref(href: string | undefined): boolean {
   return match !== null && LINK_SCHEMES.has(match[1]!.toLowerCase());
 }
 
+/** `translate` only as an opt-out ("no"); other values mean nothing to clients. */
+function withoutTranslate(attribs: sanitize.Attributes): sanitize.Attributes {
+  if (attribs.translate === undefined || attribs.translate === "no") return attribs;
+  const { translate: _, ...rest } = attribs;
+  return rest;
+}
+
 const OPTIONS: sanitize.IOptions = {
   allowedTags: [
     "p",
@@ -59,8 +66,8 @@ const OPTIONS: sanitize.IOptions = {
   ],
   allowedAttributes: {
     "*": ["lang"],
-    a: ["href", "rel", "class", "target", { name: "translate", values: ["no"] }],
-    span: ["class", { name: "translate", values: ["no"] }],
+    a: ["href", "rel", "class", "target", "translate"],
+    span: ["class", "translate"],
     p: ["class"],
     ol: ["start", "reversed"],
     li: ["value"],
@@ -77,8 +84,9 @@ const OPTIONS: sanitize.IOptions = {
   transformTags: {
     a: (tagName, attribs) => ({
       tagName,
-      attribs: { ...attribs, rel: "nofollow noopener", target: "_blank" },
+      attribs: { ...withoutTranslate(attribs), rel: "nofollow noopener", target: "_blank" },
     }),
+    span: (tagName, attribs) => ({ tagName, attribs: withoutTranslate(attribs) }),
   },
 };
 

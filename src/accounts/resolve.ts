@@ -1,5 +1,6 @@
-// Finding an account by handle: local accounts and remote ones already known. The
-// federation layer extends this to resolve unknown remote handles through WebFinger.
+// Finding an account by handle: local accounts and remote ones already known; with
+// `resolve`, unknown remote handles are looked up through WebFinger and stale remote
+// profiles (older than a day) refreshed (federation/lookup.ts).
 import { sql } from "kysely";
 import type { AccountRow } from "../auth/middleware.ts";
 import type { Services } from "../services.ts";
@@ -12,7 +13,7 @@ export async function findAccountByHandle(
   services: Services,
   username: string,
   domain: string | null,
-  _options: { resolve?: boolean } = {},
+  options: { resolve?: boolean } = {},
 ): Promise<AccountRow | undefined> {
   const local = domain === null || domain.toLowerCase() === services.config.domain.toLowerCase();
   let query = services.db
@@ -22,5 +23,10 @@ export async function findAccountByHandle(
   query = local
     ? query.where("domain", "is", null)
     : query.where(sql<string>`lower(domain)`, "=", domain.toLowerCase());
-  return await query.executeTakeFirst();
+  const found = await query.executeTakeFirst();
+  if (local || !options.resolve) return found;
+  // Loaded on demand: the federation layer imports services that import this file.
+  const lookup = await import("../../federation/lookup.ts");
+  if (found) return await lookup.refreshIfStale(services, found);
+  return await lookup.resolveRemoteHandle(services, username, domain);
 }

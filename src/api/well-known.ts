@@ -1,6 +1,5 @@
 // Discovery documents other servers and crawlers fetch: NodeInfo and host-meta.
-// The federation layer (Fedify) will take over /.well-known/nodeinfo and WebFinger later;
-// these stay deliberately simple until then.
+// WebFinger is Fedify's (federation/actors.ts); NodeInfo stays here so it is served once.
 import { Hono } from "hono";
 import type { AppEnv } from "../http/types.ts";
 import { getInstanceSettings } from "../instance/settings.ts";

@@ -4,8 +4,8 @@
 // the actor or muted them with notifications.
 import { type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import type { Db } from "../infra/db/index.ts";
-import { newId } from "../infra/ids.ts";
 import type { Database, NotificationType } from "../infra/db/schema.ts";
+import { newId } from "../infra/ids.ts";
 
 type AccountScope = ExpressionBuilder<Database, "accounts">;
 
@@ -24,7 +24,8 @@ export function groupKeyFor(
   at: Date,
 ): string | null {
   const bucket = Math.floor(at.getTime() / HOUR_MS);
-  if ((type === "favourite" || type === "reblog") && statusId) return `${type}-${statusId}-${bucket}`;
+  if ((type === "favourite" || type === "reblog") && statusId)
+    return `${type}-${statusId}-${bucket}`;
   if (type === "follow") return `follow-${bucket}`;
   return null;
 }
@@ -133,11 +134,17 @@ export async function notifyStatusCreated(db: Db, statusId: string): Promise<voi
   await notify(
     db,
     mentioned.map((m) => m.account_id),
-    { type: "mention", fromAccountId: status.account_id, statusId: status.id, activityKey: `mention:${status.id}` },
+    {
+      type: "mention",
+      fromAccountId: status.account_id,
+      statusId: status.id,
+      activityKey: `mention:${status.id}`,
+    },
   );
 
   // `notify` followers hear of original posts and self-replies, not replies to others or DMs.
-  const reply = status.in_reply_to_account_id && status.in_reply_to_account_id !== status.account_id;
+  const reply =
+    status.in_reply_to_account_id && status.in_reply_to_account_id !== status.account_id;
   if (reply || status.visibility === "direct") return;
   const subscribers = await db
     .selectFrom("follows")
@@ -149,7 +156,12 @@ export async function notifyStatusCreated(db: Db, statusId: string): Promise<voi
   await notify(
     db,
     subscribers.map((f) => f.account_id).filter((id) => !mentionedIds.has(id)),
-    { type: "status", fromAccountId: status.account_id, statusId: status.id, activityKey: `status:${status.id}` },
+    {
+      type: "status",
+      fromAccountId: status.account_id,
+      statusId: status.id,
+      activityKey: `status:${status.id}`,
+    },
   );
 }
 

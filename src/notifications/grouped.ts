@@ -8,6 +8,7 @@ import type { AccountEntity } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
 import type { PageParams } from "../http/pagination.ts";
 import type { NotificationType } from "../infra/db/schema.ts";
+import { compareIds } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
 import type { MastodonStatus } from "../statuses/serializer.ts";
 import { applyPage } from "../timelines/paging.ts";
@@ -100,10 +101,8 @@ export async function listGroups(
 
   const grouped = await groupEntities(services, viewer, [...groups.entries()]);
   const body = await withReferences(services, viewer, grouped, expandAccounts);
-  const ids = window.map((r) => BigInt(r.id));
-  const max = ids.reduce((a, b) => (b > a ? b : a));
-  const min = ids.reduce((a, b) => (b < a ? b : a));
-  return { body, newest: max.toString(), oldest: min.toString() };
+  const ids = window.map((r) => r.id).sort(compareIds);
+  return { body, newest: ids.at(-1), oldest: ids[0] };
 }
 
 /** One group by key, with the notifications the viewer may see; undefined when none. */
@@ -140,9 +139,7 @@ export async function dismissGroup(
 ): Promise<void> {
   const single = groupKey.match(/^ungrouped-(\d{1,20})$/);
   let query = services.db.deleteFrom("notifications").where("account_id", "=", viewer.id);
-  query = single
-    ? query.where("id", "=", single[1]!)
-    : query.where("group_key", "=", groupKey);
+  query = single ? query.where("id", "=", single[1]!) : query.where("group_key", "=", groupKey);
   await query.execute();
 }
 
@@ -184,9 +181,9 @@ async function groupEntities(
     const [pageMax, pageMin] =
       compareDesc(newest.id, oldest.id) <= 0 ? [newest, oldest] : [oldest, newest];
     const total = totals.get(key);
-    const sample = total?.accounts ?? [
-      ...new Set(members.map((m) => m.from_account_id)),
-    ].slice(0, SAMPLE_ACCOUNTS);
+    const sample =
+      total?.accounts ??
+      [...new Set(members.map((m) => m.from_account_id))].slice(0, SAMPLE_ACCOUNTS);
     const group: NotificationGroupEntity = {
       group_key: key,
       notifications_count: total?.count ?? members.length,

@@ -36,7 +36,7 @@ export interface NotificationFilter {
 export function selectedTypes(filter: NotificationFilter): NotificationType[] {
   const known = (list: string[]) =>
     NOTIFICATION_TYPES.filter((t) => list.includes(t)) as NotificationType[];
-  const wanted = filter.types && filter.types.length ? known(filter.types) : [...NOTIFICATION_TYPES];
+  const wanted = filter.types?.length ? known(filter.types) : [...NOTIFICATION_TYPES];
   return wanted.filter((t) => !filter.excludeTypes.includes(t));
 }
 
@@ -97,7 +97,11 @@ export async function findNotification(
 }
 
 /** Deletes one notification; false when it isn't the viewer's. */
-export async function dismissNotification(db: Db, viewer: AccountRow, id: string): Promise<boolean> {
+export async function dismissNotification(
+  db: Db,
+  viewer: AccountRow,
+  id: string,
+): Promise<boolean> {
   if (!/^\d{1,20}$/.test(id)) return false;
   const result = await db
     .deleteFrom("notifications")

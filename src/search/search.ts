@@ -118,7 +118,7 @@ export async function searchAccounts(
   }
   if (viewer) {
     const v = viewer.id;
-    query = query.where("accounts.id", "<>", v).where((eb) =>
+    query = query.where((eb) =>
       eb.not(
         eb.exists(
           eb
@@ -160,7 +160,7 @@ export async function searchAccounts(
     .limit(options.limit)
     .execute();
 
-  if (!exact || exact.suspended_at || (viewer && exact.id === viewer.id)) return rows;
+  if (!exact || exact.suspended_at) return rows;
   if (rows.some((r) => r.id === exact.id)) {
     return [exact, ...rows.filter((r) => r.id !== exact.id)];
   }

@@ -30,12 +30,21 @@ async function undoTarget(
   table: "favourites" | "bookmarks" | "status_pins" | "status_mutes",
 ): Promise<StatusRow> {
   if (!/^\d{1,20}$/.test(id)) throw ApiError.notFound();
+  // The four relation tables share one shape; the cast only picks a name for the types.
+  const relation = table as "favourites";
   const related = await services.db
     .selectFrom("statuses")
     .selectAll("statuses")
-    .innerJoin(table, `${table}.status_id`, "statuses.id")
-    .where(`${table}.account_id`, "=", viewer.id)
     .where("statuses.id", "=", id)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom(relation)
+          .select("status_id")
+          .whereRef("status_id", "=", "statuses.id")
+          .where("account_id", "=", viewer.id),
+      ),
+    )
     .executeTakeFirst();
   return related ?? (await target(services, viewer, id));
 }

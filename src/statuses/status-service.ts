@@ -49,7 +49,11 @@ async function resolveMentions(services: Services, text: string): Promise<Accoun
   const found = new Map<string, AccountRow>();
   // A bound on lookups: each unknown remote handle may cost a WebFinger request.
   for (const m of extractMentions(text).slice(0, 50)) {
-    const account = await findAccountByHandle(services, m.username, m.domain, { resolve: true });
+    // A handle that cannot be resolved (unknown, or its server unreachable) stays plain
+    // text, as in Mastodon; it must not fail the post.
+    const account = await findAccountByHandle(services, m.username, m.domain, {
+      resolve: true,
+    }).catch(() => undefined);
     if (account && account.suspended_at === null) found.set(account.id, account);
   }
   return [...found.values()];

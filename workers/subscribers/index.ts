@@ -1,10 +1,12 @@
 // The table of event subscribers (see src/events/types.ts). Each feature's subscriber
 // lives in its own file here and is listed once below.
 import type { Subscriber } from "../../src/events/types.ts";
+import { federationSubscriber } from "./federation.ts";
 import { notificationsSubscriber } from "./notifications.ts";
 import { timelinesSubscriber } from "./timelines.ts";
 
 export const subscribers: Record<string, Subscriber> = {
   timelines: timelinesSubscriber,
   notifications: notificationsSubscriber,
+  federation: federationSubscriber,
 };

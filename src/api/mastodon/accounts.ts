@@ -15,12 +15,18 @@ import {
   serializeCredentialAccount,
 } from "../../accounts/serializers.ts";
 import { currentAccount, requireAuth } from "../../auth/middleware.ts";
-import { readParams } from "../../http/body.ts";
+import { queryParams, readParams } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
 import { pageParams, setLinkHeader } from "../../http/pagination.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { listRelatedAccounts } from "../../relationships/account-lists.ts";
-import { authorizeIfToken, parseParams, railsBoolean, viewerId } from "./accounts-params.ts";
+import {
+  authorizeIfToken,
+  idList,
+  parseParams,
+  railsBoolean,
+  viewerId,
+} from "./accounts-params.ts";
 import { parseProfileChanges } from "./accounts-profile.ts";
 
 const READ_ACCOUNTS = ["read:accounts"];
@@ -65,6 +71,36 @@ export function accountRoutes(): Hono<AppEnv> {
     return c.json(
       serializeCredentialAccount(account, user, services.config, { moved, followRequestsCount }),
     );
+  });
+
+  // Several accounts at once (Mastodon 4.3): unknown ids are skipped, order is kept.
+  app.get("/v1/accounts", authorizeIfToken(READ_ACCOUNTS), async (c) => {
+    const { db, config } = c.get("services");
+    const ids = idList(queryParams(c).id, 40);
+    const rows = ids.length
+      ? await db
+          .selectFrom("accounts")
+          .selectAll()
+          .where("id", "in", ids)
+          // Local accounts still waiting for confirmation or approval are not shown (as GET :id).
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom("users")
+                  .select("users.id")
+                  .whereRef("users.account_id", "=", "accounts.id")
+                  .where((u) =>
+                    u.or([u("users.confirmed_at", "is", null), u("users.approved", "=", false)]),
+                  ),
+              ),
+            ),
+          )
+          .execute()
+      : [];
+    const byId = new Map(rows.map((a) => [a.id, a]));
+    const accounts = ids.flatMap((id) => byId.get(id) ?? []);
+    return c.json(accounts.map((a) => serializeAccount(a, config)));
   });
 
   app.get("/v1/accounts/:id", authorizeIfToken(READ_ACCOUNTS), async (c) => {

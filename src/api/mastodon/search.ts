@@ -44,7 +44,9 @@ export function searchRoutes(): Hono<AppEnv> {
     const resolve = truthyParam(c.req.query("resolve"));
     const rawOffset = c.req.query("offset");
     if (!viewer && rawOffset !== undefined && rawOffset !== "") {
-      throw ApiError.unauthorized("Search queries pagination is not supported without authentication");
+      throw ApiError.unauthorized(
+        "Search queries pagination is not supported without authentication",
+      );
     }
     if (!viewer && resolve) {
       throw ApiError.unauthorized(

@@ -1,5 +1,6 @@
 // /api/v1/statuses: post, read, edit, delete, and a status's history, source and thread.
 // Actions on a status (favourite, boost, ...) are in statuses-actions.ts.
+import type { KvKey } from "@fedify/fedify";
 import { Hono } from "hono";
 import { serializeAccount } from "../../accounts/serializers.ts";
 import { currentAccount, requireAuth } from "../../auth/middleware.ts";
@@ -35,7 +36,7 @@ export function statusRoutes(): Hono<AppEnv> {
 
     // A retried request (same Idempotency-Key) gets the status the first one created.
     const idempotencyKey = c.req.header("idempotency-key")?.trim();
-    const kvKey = idempotencyKey
+    const kvKey: KvKey | undefined = idempotencyKey
       ? ["idempotency", "statuses", account.id, idempotencyKey.slice(0, 200)]
       : undefined;
     if (kvKey) {

@@ -3,8 +3,8 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { checkAuth, currentAccount, requireAuth } from "../../auth/middleware.ts";
-import { ApiError } from "../../http/errors.ts";
 import { queryParams } from "../../http/body.ts";
+import { ApiError } from "../../http/errors.ts";
 import { pageParams, setLinkHeader } from "../../http/pagination.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { booleanParam, listParam } from "../../timelines/paging.ts";

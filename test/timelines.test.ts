@@ -1,0 +1,244 @@
+// Home, public and tag timelines read from rows inserted directly (fast), with paging
+// checked end to end through the Link headers.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AccountRow } from "../src/auth/middleware.ts";
+import type { Visibility } from "../src/infra/db/schema.ts";
+import { newId } from "../src/infra/ids.ts";
+import { createUserWithToken } from "./helpers/auth.ts";
+import { expectSchema } from "./helpers/openapi.ts";
+import { createTestContext, type TestContext } from "./helpers/services.ts";
+
+let ctx: TestContext;
+let clock = Date.now() - 10_000_000;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+async function post(
+  author: AccountRow,
+  options: { visibility?: Visibility; local?: boolean; tags?: string[]; reblogOf?: string } = {},
+) {
+  clock += 1000;
+  const id = newId(clock);
+  const row = await ctx.services.db
+    .insertInto("statuses")
+    .values({
+      id,
+      uri: `https://example.test/statuses/${id}`,
+      account_id: author.id,
+      local: options.local ?? author.domain === null,
+      visibility: options.visibility ?? "public",
+      reblog_of_id: options.reblogOf ?? null,
+      content: `<p>post ${id}</p>`,
+      text: `post ${id}`,
+      created_at: new Date(clock),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  for (const name of options.tags ?? []) {
+    const db = ctx.services.db;
+    const existing = await db
+      .selectFrom("tags")
+      .select("id")
+      .where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase()))
+      .executeTakeFirst();
+    const tagId = existing?.id ?? newId();
+    if (!existing)
+      await db.insertInto("tags").values({ id: tagId, name, display_name: name }).execute();
+    await ctx.services.db
+      .insertInto("status_tags")
+      .values({ status_id: id, tag_id: tagId })
+      .execute();
+  }
+  return row;
+}
+
+async function feed(accountId: string, statusIds: string[]) {
+  await ctx.services.db
+    .insertInto("home_feed")
+    .values(
+      statusIds.map((status_id) => ({ account_id: accountId, status_id, reblog_of_id: null })),
+    )
+    .execute();
+}
+
+async function follow(follower: AccountRow, target: AccountRow) {
+  await ctx.services.db
+    .insertInto("follows")
+    .values({
+      id: newId(),
+      account_id: follower.id,
+      target_account_id: target.id,
+      created_at: new Date(),
+    })
+    .execute();
+}
+
+async function remoteAccount(username: string): Promise<AccountRow> {
+  const id = newId();
+  return ctx.services.db
+    .insertInto("accounts")
+    .values({
+      id,
+      username,
+      domain: "remote.test",
+      uri: `https://remote.test/users/${username}`,
+      url: `https://remote.test/@${username}`,
+      fields: "[]",
+      also_known_as: "[]",
+      discoverable: true,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+async function get(path: string, token?: string) {
+  const res = await ctx.app.request(path, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { res, body: (await res.json()) as { id: string }[] & Record<string, unknown> };
+}
+
+function link(res: Response, rel: "next" | "prev"): string | undefined {
+  const header = res.headers.get("link") ?? "";
+  const match = header.match(new RegExp(`<([^>]+)>; rel="${rel}"`));
+  if (!match) return undefined;
+  const url = new URL(match[1]!);
+  return `${url.pathname}${url.search}`;
+}
+
+describe("home timeline", () => {
+  it("pages 120 posts through Link headers both ways without repeats or gaps", async () => {
+    const reader = await createUserWithToken(ctx);
+    const author = await createUserWithToken(ctx);
+    await follow(reader.account, author.account);
+    const ids: string[] = [];
+    for (let i = 0; i < 120; i++) ids.push((await post(author.account)).id);
+    await feed(reader.account.id, ids);
+    const newestFirst = [...ids].reverse();
+
+    // Down: next until exhausted.
+    const seen: string[] = [];
+    let path: string | undefined = "/api/v1/timelines/home?limit=20";
+    let pages = 0;
+    while (path) {
+      const { res, body } = await get(path, reader.token);
+      expect(res.status).toBe(200);
+      if (pages === 0) for (const s of body) expectSchema("Status", s);
+      if (body.length === 0) break;
+      seen.push(...body.map((s) => s.id));
+      path = link(res, "next");
+      pages++;
+    }
+    expect(seen).toEqual(newestFirst);
+    expect(pages).toBe(6);
+
+    // Up: from the oldest, prev (min_id) until exhausted.
+    const up: string[] = [];
+    path = `/api/v1/timelines/home?limit=15&min_id=0`;
+    while (path) {
+      const { res, body } = await get(path, reader.token);
+      if (body.length === 0) break;
+      // Each page is newest first, and sits just above the previous one.
+      up.unshift(...body.map((s) => s.id));
+      path = link(res, "prev");
+    }
+    expect(up).toEqual(newestFirst);
+
+    // since_id: the newest page above the cursor, not the oldest.
+    const { body: since } = await get(
+      `/api/v1/timelines/home?limit=5&since_id=${ids[10]}`,
+      reader.token,
+    );
+    expect(since.map((s) => s.id)).toEqual(newestFirst.slice(0, 5));
+    const { body: min } = await get(
+      `/api/v1/timelines/home?limit=5&min_id=${ids[10]}`,
+      reader.token,
+    );
+    expect(min.map((s) => s.id)).toEqual(ids.slice(11, 16).reverse());
+  });
+
+  it("hides muted authors and posts the reader may not see", async () => {
+    const reader = await createUserWithToken(ctx);
+    const muted = await createUserWithToken(ctx);
+    const stranger = await createUserWithToken(ctx);
+    await follow(reader.account, muted.account);
+    const a = await post(muted.account);
+    const hidden = await post(stranger.account, { visibility: "private" });
+    await feed(reader.account.id, [a.id, hidden.id]);
+    let { body } = await get("/api/v1/timelines/home", reader.token);
+    // The private post of someone the reader doesn't follow stays out even if in the feed.
+    expect(body.map((s) => s.id)).toEqual([a.id]);
+    await ctx.services.db
+      .insertInto("mutes")
+      .values({
+        id: newId(),
+        account_id: reader.account.id,
+        target_account_id: muted.account.id,
+        created_at: new Date(),
+      })
+      .execute();
+    ({ body } = await get("/api/v1/timelines/home", reader.token));
+    expect(body).toEqual([]);
+  });
+
+  it("requires a token with read:statuses", async () => {
+    expect((await get("/api/v1/timelines/home")).res.status).toBe(401);
+    const limited = await createUserWithToken(ctx, { scopes: ["write"] });
+    expect((await get("/api/v1/timelines/home", limited.token)).res.status).toBe(403);
+    const reader = await createUserWithToken(ctx, { scopes: ["read:statuses"] });
+    expect((await get("/api/v1/timelines/home", reader.token)).res.status).toBe(200);
+  });
+});
+
+describe("public and tag timelines", () => {
+  it("shows public posts only, filtered by local and remote, to anyone", async () => {
+    const local = await createUserWithToken(ctx);
+    const remote = await remoteAccount(`far${Date.now()}`);
+    const pub = await post(local.account);
+    const unlisted = await post(local.account, { visibility: "unlisted" });
+    const priv = await post(local.account, { visibility: "private" });
+    const far = await post(remote, { local: false });
+    const boost = await post(local.account, { reblogOf: far.id });
+
+    const all = (await get("/api/v1/timelines/public?limit=40")).body.map((s) => s.id);
+    expect(all).toContain(pub.id);
+    expect(all).toContain(far.id);
+    for (const id of [unlisted.id, priv.id, boost.id]) expect(all).not.toContain(id);
+
+    const localOnly = (await get("/api/v1/timelines/public?local=true&limit=40")).body;
+    expect(localOnly.map((s) => s.id)).toContain(pub.id);
+    expect(localOnly.map((s) => s.id)).not.toContain(far.id);
+    for (const s of localOnly) expectSchema("Status", s);
+    const remoteOnly = (await get("/api/v1/timelines/public?remote=1&limit=40")).body;
+    expect(remoteOnly.map((s) => s.id)).toEqual([far.id]);
+    expect((await get("/api/v1/timelines/public?only_media=true")).body).toEqual([]);
+  });
+
+  it("filters by tag with any, all and none", async () => {
+    const author = await createUserWithToken(ctx);
+    const cats = await post(author.account, { tags: ["Cats"] });
+    const both = await post(author.account, { tags: ["cats", "dogs"] });
+    const dogs = await post(author.account, { tags: ["dogs"] });
+    const hidden = await post(author.account, { tags: ["cats"], visibility: "private" });
+    const ids = async (q: string) =>
+      (await get(`/api/v1/timelines/tag/${q}`)).body.map((s) => s.id);
+    expect(await ids("cats")).toEqual([both.id, cats.id]);
+    expect(await ids("CATS?any[]=dogs")).toEqual([dogs.id, both.id, cats.id]);
+    expect(await ids("cats?all[]=dogs")).toEqual([both.id]);
+    expect(await ids("cats?none[]=dogs")).toEqual([cats.id]);
+    expect(await ids("cats")).not.toContain(hidden.id);
+    expect(await ids("cats?remote=true")).toEqual([]);
+  });
+
+  it("answers 404 for lists, which don't exist yet", async () => {
+    const user = await createUserWithToken(ctx);
+    const { res, body } = await get("/api/v1/timelines/list/123", user.token);
+    expect(res.status).toBe(404);
+    expect(body).toHaveProperty("error");
+  });
+});
