@@ -94,6 +94,7 @@ describe("/metrics", () => {
     await ctx.app.request("/health");
     await ctx.app.request("/api/v1/instance");
     await ctx.app.request("/api/v1/statuses/1234567890123");
+    await ctx.app.request("/api/v1/no-such-resource/1234567890124");
     recordJobOutcome("inbox", "completed");
     recordJobOutcome("outbox", "failed");
 
@@ -109,9 +110,12 @@ describe("/metrics", () => {
     expect(text).toMatch(
       /http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/instance",status="\d+"\}/,
     );
-    // An unknown id lands under the catch-all pattern, never as a raw path.
+    // An unknown id is labelled by its route pattern, an unknown path by the catch-all,
+    // never by the raw path.
+    expect(text).toMatch(/route="\/api\/v1\/statuses\/:id",status="404"/);
     expect(text).toMatch(/route="\/api\/\*",status="404"/);
     expect(text).not.toContain("1234567890123");
+    expect(text).not.toContain("no-such-resource");
 
     expect(text).toContain("# TYPE queue_depth gauge");
     for (const queue of ["inbox", "outbox", "fanout", "jobs"]) {
