@@ -11,6 +11,8 @@ import {
 } from "./helpers/backend.ts";
 import { type RoostProcess, startRoost } from "./helpers/process.ts";
 
+// Each step starts real processes (PGlite start-up, migrations); on a loaded 2-core machine
+// that takes a while, so these tests get generous limits.
 const running: RoostProcess[] = [];
 const backends: TestBackend[] = [];
 
@@ -87,7 +89,7 @@ describe("a single process (NODE_ROLE=all)", () => {
     await withServices(b.env, async (services) => {
       expect((await services.queues.jobs.getDepth()).queued).toBe(0);
     });
-  });
+  }, 180_000);
 
   it("reuses the secret key it generated in DATA_DIR", async () => {
     const b = await backend();
@@ -99,7 +101,7 @@ describe("a single process (NODE_ROLE=all)", () => {
     const second = await start(b.env);
     await second.stop();
     expect(readFileSync(`${b.dataDir}/secret_key`, "utf8")).toBe(key);
-  });
+  }, 180_000);
 });
 
 describe.skipIf(!SERVICE_DATABASE_URL || !SERVICE_REDIS_URL)("web and worker processes", () => {
@@ -125,5 +127,5 @@ describe.skipIf(!SERVICE_DATABASE_URL || !SERVICE_REDIS_URL)("web and worker pro
     // A worker serves no HTTP.
     await expect(fetch(worker.url)).rejects.toThrow();
     for (const p of [web, web2, worker]) expect(await p.stop("SIGTERM")).toBe(0);
-  });
+  }, 180_000);
 });

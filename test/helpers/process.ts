@@ -67,7 +67,7 @@ export async function startRoost(
     ...env,
     PORT: port,
   });
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   while (!/ready at/.test(roost.output())) {
     if (roost.proc.exitCode !== null) {
       throw new Error(`Roost exited with ${roost.proc.exitCode}:\n${roost.output()}`);
