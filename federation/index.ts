@@ -8,7 +8,9 @@ import { ROOST_VERSION } from "../src/version.ts";
 import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
 import type { RoostFederation } from "./context.ts";
+import { deliveryMeterProvider, skipUnavailableHosts } from "./hosts.ts";
 import { registerInbox } from "./inbox/index.ts";
+import { loaderFactories } from "./loaders.ts";
 
 const federations = new WeakMap<Services, RoostFederation>();
 
@@ -23,17 +25,28 @@ export function getFederation(services: Services): RoostFederation {
 
 function buildFederation(services: Services): RoostFederation {
   const { config, queues } = services;
+  const userAgent = `Roost/${ROOST_VERSION} (+${config.publicUrl}/)`;
   const federation = createFederation<Services>({
     kv: services.kv,
     // Each queue retries natively with its own policy (src/infra/queue/types.ts): deliveries
     // 16 tries over about two and a half days, as Mastodon does.
-    queue: { inbox: queues.inbox, outbox: queues.outbox, fanout: queues.fanout },
+    // Deliveries to hosts unavailable for days are dropped (federation/hosts.ts).
+    queue: {
+      inbox: queues.inbox,
+      outbox: skipUnavailableHosts(services, queues.outbox),
+      fanout: queues.fanout,
+    },
     manuallyStartQueue: true,
     // Behind a proxy the request's own URL may be internal; ids always use the public origin.
     origin: config.publicUrl,
-    allowPrivateAddress: config.allowPrivateAddress,
-    userAgent: `Roost/${ROOST_VERSION} (+${config.publicUrl}/)`,
+    // Object fetches only believe ActivityPub content types (federation/loaders.ts). Fedify
+    // refuses custom loaders together with allowPrivateAddress/userAgent, so those two are
+    // given to the loaders and set on the federation below (WebFinger and keys read them).
+    ...loaderFactories(services.kv, { allowPrivateAddress: config.allowPrivateAddress, userAgent }),
+    // Delivery outcomes per host (successes included) come through Fedify's metrics.
+    meterProvider: deliveryMeterProvider(services),
   });
+  Object.assign(federation, { allowPrivateAddress: config.allowPrivateAddress, userAgent });
   registerActors(federation);
   registerCollections(federation);
   registerInbox(federation);

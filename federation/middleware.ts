@@ -8,11 +8,36 @@ import { getFederation } from "./index.ts";
 
 const FEDERATION_PATH = /^\/(users\/|inbox$|\.well-known\/webfinger$)/;
 
+/**
+ * The request as its sender addressed it. Behind a TLS-terminating proxy this process sees
+ * http://, but RFC 9421 signatures cover the full target URI (`@target-uri`, `@scheme`), so
+ * Fedify must verify against https://; the proxy says which through X-Forwarded-Proto/-Host
+ * (believed only under TRUST_PROXY).
+ */
+function asAddressed(raw: Request, trustProxy: boolean): Request {
+  if (!trustProxy) return raw;
+  const proto = raw.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
+  const host = raw.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
+  const url = new URL(raw.url);
+  if (proto === "http" || proto === "https") url.protocol = `${proto}:`;
+  if (host && URL.canParse(`${url.protocol}//${host}`)) url.host = host;
+  if (url.href === raw.url) return raw;
+  // `duplex` streams the body through (required for a stream body; not in the DOM types).
+  const init: RequestInit & { duplex: "half" } = {
+    method: raw.method,
+    headers: raw.headers,
+    body: raw.body,
+    duplex: "half",
+    signal: raw.signal,
+  };
+  return new Request(url, init);
+}
+
 export function federationMiddleware(services: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!FEDERATION_PATH.test(c.req.path)) return await next();
     const federation = getFederation(services);
-    return await federation.fetch(c.req.raw, {
+    return await federation.fetch(asAddressed(c.req.raw, services.config.trustProxy), {
       contextData: services,
       onNotFound: async () => {
         await next();

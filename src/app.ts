@@ -7,22 +7,28 @@ import { accountStatusesRoutes } from "./api/mastodon/account-statuses.ts";
 import { accountRoutes } from "./api/mastodon/accounts.ts";
 import { accountRelationshipRoutes } from "./api/mastodon/accounts-relationships.ts";
 import { appsRoutes } from "./api/mastodon/apps.ts";
+import { conversationRoutes } from "./api/mastodon/conversations.ts";
 import { credentialRoutes } from "./api/mastodon/credentials.ts";
 import { followRequestRoutes } from "./api/mastodon/follow-requests.ts";
 import { instanceRoutes } from "./api/mastodon/instance.ts";
 import { launchRoutes } from "./api/mastodon/launch.ts";
+import { launchExtraRoutes } from "./api/mastodon/launch-extras.ts";
 import { listsOfThingsRoutes } from "./api/mastodon/lists-of-things.ts";
 import { markerRoutes } from "./api/mastodon/markers.ts";
+import { mediaRoutes } from "./api/mastodon/media.ts";
 import { notificationRoutes } from "./api/mastodon/notifications.ts";
 import { notificationV2Routes } from "./api/mastodon/notifications-v2.ts";
+import { pushRoutes } from "./api/mastodon/push.ts";
 import { registrationRoutes } from "./api/mastodon/registrations.ts";
 import { searchRoutes } from "./api/mastodon/search.ts";
 import { statusRoutes } from "./api/mastodon/statuses.ts";
 import { statusActionRoutes } from "./api/mastodon/statuses-actions.ts";
+import { streamingRoutes } from "./api/mastodon/streaming.ts";
 import { suggestionRoutes } from "./api/mastodon/suggestions.ts";
 import { tagRoutes } from "./api/mastodon/tags.ts";
 import { timelineRoutes } from "./api/mastodon/timelines.ts";
 import { trendRoutes } from "./api/mastodon/trends.ts";
+import { mediaFileRoutes } from "./api/media-files.ts";
 import { oauthRoutes } from "./api/oauth/routes.ts";
 import { staticAssetRoutes } from "./api/static-assets.ts";
 import { wellKnownRoutes } from "./api/well-known.ts";
@@ -34,6 +40,7 @@ import { metricsMiddleware, metricsRoute } from "./http/middleware/metrics.ts";
 import { rateLimitMiddleware } from "./http/middleware/rate-limit.ts";
 import { securityHeaders } from "./http/middleware/security-headers.ts";
 import type { AppEnv } from "./http/types.ts";
+import { uploadBodyLimitFor, uploadBodyLimits } from "./media/limits.ts";
 import type { Services } from "./services.ts";
 import { authPageRoutes } from "./web/auth-pages.ts";
 
@@ -49,15 +56,21 @@ export function createApp(services: Services): Hono<AppEnv> {
   if (config.metricsEnabled) app.use("*", metricsMiddleware());
   app.use("*", securityHeaders());
   app.use("*", corsMiddleware());
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, "Request entity too large");
-      },
-    }),
+  const tooLarge = () => {
+    throw new ApiError(413, "Request entity too large");
+  };
+  const defaultLimit = bodyLimit({ maxSize: config.maxBodyBytes, onError: tooLarge });
+  // Uploads have their own, larger limits (src/media/limits.ts); everything else the default.
+  const uploadLimits = new Map(
+    [...new Set(Object.values(uploadBodyLimits(config)))].map((n) => [
+      n,
+      bodyLimit({ maxSize: n, onError: tooLarge }),
+    ]),
   );
+  app.use("*", (c, next) => {
+    const upload = uploadBodyLimitFor(config, c.req.method, c.req.path);
+    return (upload ? uploadLimits.get(upload)! : defaultLimit)(c, next);
+  });
   // ActivityPub and WebFinger (Fedify) before the routes; other paths pass straight through.
   app.use("*", federationMiddleware(services));
   // Authenticate first so limits are per valid token; a bad token counts against the IP.
@@ -72,11 +85,14 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/", oauthRoutes());
   app.route("/", authPageRoutes());
   app.route("/", staticAssetRoutes());
+  app.route("/", mediaFileRoutes(services));
   app.route("/api", instanceRoutes(services));
   app.route("/api", appsRoutes());
   // Before any `/v1/accounts/:id` route, so the fixed paths win.
   app.route("/api", credentialRoutes());
   app.route("/api", registrationRoutes());
+  // Before the notification routes: `/notifications/policy` is not a notification id.
+  app.route("/api", launchExtraRoutes());
   // Mastodon API resources: one line each (statuses, accounts, timelines, ...).
   app.route("/api", accountRelationshipRoutes()); // before accountRoutes: fixed paths
   app.route("/api", accountRoutes());
@@ -94,6 +110,10 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/api", suggestionRoutes());
   app.route("/api", listsOfThingsRoutes());
   app.route("/api", launchRoutes());
+  app.route("/api", conversationRoutes());
+  app.route("/api", pushRoutes());
+  app.route("/api", streamingRoutes());
+  app.route("/api", mediaRoutes());
   // -- end of API resources --
 
   app.all("/api/*", () => {

@@ -41,6 +41,8 @@ const schema = z.object({
   SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   SMTP_URL: url(["smtp:", "smtps:"]).optional(),
   MAIL_FROM: z.string().min(3).optional(),
+  // Seconds a notification email waits to gather the notifications that follow it.
+  NOTIFICATION_EMAIL_DELAY: z.coerce.number().min(0).max(86_400).default(300),
   TRUST_PROXY: bool.default(false),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: bool.default(false),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
@@ -63,6 +65,11 @@ const schema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_PUBLIC_URL: url(["http:", "https:"]).optional(),
   S3_FORCE_PATH_STYLE: bool.default(false),
+  // Upload limits (Mastodon's: images 16 MiB, video and audio 99 MiB) and processing.
+  MEDIA_IMAGE_LIMIT: z.coerce.number().int().min(1024).default(16_777_216),
+  MEDIA_VIDEO_LIMIT: z.coerce.number().int().min(1024).default(103_809_024),
+  MEDIA_MAX_ATTACHMENTS: z.coerce.number().int().min(1).max(20).default(4),
+  MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   // Tracing is on when an OTLP endpoint is set; the exporter reads the other OTEL_* itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: url(["http:", "https:"]).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(["http:", "https:"]).optional(),
@@ -98,6 +105,7 @@ function toConfig(env: z.infer<typeof schema>) {
     secretKey: env.SECRET_KEY,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM ?? `Roost <notifications@${publicUrl.hostname}>`,
+    notificationEmailDelayMs: Math.round(env.NOTIFICATION_EMAIL_DELAY * 1000),
     trustProxy: env.TRUST_PROXY,
     allowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
     logLevel: env.LOG_LEVEL,
@@ -124,6 +132,13 @@ function toConfig(env: z.infer<typeof schema>) {
           forcePathStyle: env.S3_FORCE_PATH_STYLE,
         }
       : undefined,
+    media: {
+      imageLimit: env.MEDIA_IMAGE_LIMIT,
+      videoLimit: env.MEDIA_VIDEO_LIMIT,
+      maxAttachments: env.MEDIA_MAX_ATTACHMENTS,
+      /** Images processed at once per process: bounds peak memory. */
+      concurrency: env.MEDIA_CONCURRENCY,
+    },
     /** Where OpenTelemetry is configured by the standard OTEL_* variables. */
     otel: {
       endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -1,4 +1,5 @@
 // Runs the HTTP server, the queue workers, or both, and drains them on SIGTERM/SIGINT.
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { startWorkers } from "../workers/index.ts";
 import { createApp } from "./app.ts";
@@ -7,6 +8,7 @@ import { writePidFile } from "./infra/db/pid-file.ts";
 import { logger, setupLogging } from "./infra/logging.ts";
 import { startTracing } from "./infra/tracing.ts";
 import { createServices } from "./services.ts";
+import { attachStreaming } from "./streaming/websocket.ts";
 
 export async function runServer(config: Config): Promise<void> {
   const startedAt = performance.now();
@@ -19,9 +21,12 @@ export async function runServer(config: Config): Promise<void> {
   const runWorkers = config.role !== "web";
 
   const workers = runWorkers ? startWorkers(services) : undefined;
-  const server = runWeb
-    ? serve({ fetch: createApp(services).fetch, port: config.port, hostname: config.host })
+  const requests = runWeb ? trackRequests(createApp(services).fetch) : undefined;
+  const server = requests
+    ? serve({ fetch: requests.fetch, port: config.port, hostname: config.host })
     : undefined;
+  // The streaming API's WebSocket endpoint: upgrades never reach Hono.
+  const streaming = server ? attachStreaming(server as Server, services) : undefined;
   if (server) {
     await new Promise<void>((resolve, reject) => {
       if (server.listening) resolve();
@@ -53,7 +58,12 @@ export async function runServer(config: Config): Promise<void> {
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve();
     if (server && "closeIdleConnections" in server) server.closeIdleConnections();
+    // Streaming connections never finish on their own; end them so the server can close.
+    await streaming?.close();
     await Promise.all([closed, workers?.stop()]);
+    // A client that hung up closes its connection while its handler may still be running:
+    // wait for the handlers themselves before closing the database under them.
+    await requests?.drained();
     await services.close();
     await tracing?.shutdown();
     logger.info("Stopped");
@@ -61,4 +71,27 @@ export async function runServer(config: Config): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** Counts requests being handled, so shutdown can wait until none is left. */
+function trackRequests<A extends unknown[]>(fetch: (...args: A) => Response | Promise<Response>) {
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  return {
+    fetch: async (...args: A): Promise<Response> => {
+      inFlight++;
+      try {
+        return await fetch(...args);
+      } finally {
+        inFlight--;
+        if (inFlight === 0) onIdle?.();
+      }
+    },
+    drained(): Promise<void> {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        onIdle = resolve;
+      });
+    },
+  };
 }

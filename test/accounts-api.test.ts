@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../src/infra/ids.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
+import { makeImage } from "./helpers/media.ts";
 import { expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
@@ -254,10 +255,8 @@ describe("PATCH /api/v1/accounts/update_credentials", () => {
     form.set("note", "multipart bio");
     form.set("fields_attributes[0][name]", "Key");
     form.set("fields_attributes[0][value]", "Value");
-    form.set(
-      "avatar",
-      new File([new Uint8Array([137, 80, 78, 71])], "a.png", { type: "image/png" }),
-    );
+    // A real image: the bytes decide the type, and a fake one is refused (test/media-*).
+    form.set("avatar", new File([new Uint8Array(await makeImage("png"))], "a.png"));
     const res = await api("/v1/accounts/update_credentials", {
       method: "PATCH",
       token,
@@ -268,6 +267,7 @@ describe("PATCH /api/v1/accounts/update_credentials", () => {
     expectSchema("CredentialAccount", body);
     expect(body.source.note).toBe("multipart bio");
     expect(body.source.fields).toEqual([{ name: "Key", value: "Value", verified_at: null }]);
+    expect(body.avatar).toMatch(/\/system\/accounts\/avatars\/\d+\/\d+\.png$/);
   });
 
   it("refuses values over Mastodon's limits with 422 details", async () => {

@@ -80,7 +80,8 @@ describe("instance endpoints (defaults)", () => {
       video_matrix_limit: 8294400,
     });
     expect(body.configuration.translation).toEqual({ enabled: false });
-    expect(body.configuration.vapid).toEqual({ public_key: "" });
+    // An uncompressed P-256 point, base64url: what PushManager.subscribe takes.
+    expect(body.configuration.vapid.public_key).toMatch(/^[A-Za-z0-9_-]{87}$/);
     expect(body.registrations).toMatchObject({ enabled: true, approval_required: false });
     expect(body.contact).toEqual({ email: ctx.config.instance.contactEmail, account: null });
     expect(body.usage).toEqual({ users: { active_month: 0 } });

@@ -65,7 +65,7 @@ describe("apps, revocation, userinfo, metadata", () => {
       redirect_uris: ["https://elk.example/callback", "elk://callback", OOB],
       redirect_uri: `https://elk.example/callback\nelk://callback\n${OOB}`,
       client_secret_expires_at: 0,
-      vapid_key: "",
+      vapid_key: expect.stringMatching(/^[A-Za-z0-9_-]{87}$/),
     });
     expect(body.client_id).toMatch(/^[\w-]{40,}$/);
     expect(body.client_secret).toMatch(/^[\w-]{40,}$/);

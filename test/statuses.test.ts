@@ -89,8 +89,9 @@ describe("POST /api/v1/statuses", () => {
     const blank = await post(alice.token, { status: "   " });
     expect(blank.status).toBe(422);
     expect(blank.body.error).toBe("Validation failed: Text can't be blank");
+    // Media must be one's own uploads (test/media.test.ts covers attaching).
     expect((await post(alice.token, { status: "x", media_ids: ["1"] })).body.error).toBe(
-      "Media is not supported yet",
+      "Validation failed: Media ids are invalid",
     );
     const poll = await post(alice.token, { status: "x", poll: { options: ["a", "b"] } });
     expect(poll.status).toBe(422);

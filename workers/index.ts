@@ -3,6 +3,7 @@
 import { getFederation } from "../federation/index.ts";
 import { log } from "../src/infra/logging.ts";
 import type { QueueName } from "../src/infra/queue/types.ts";
+import { scheduleMediaPrune } from "../src/media/jobs.ts";
 import type { Services } from "../src/services.ts";
 import { processJob } from "./jobs.ts";
 
@@ -32,9 +33,11 @@ export function startWorkers(services: Services): Workers {
       }),
     );
   }
+  const stopMediaPrune = scheduleMediaPrune(services);
   logger.info("Workers started");
   return {
     async stop() {
+      stopMediaPrune();
       controller.abort();
       await Promise.all(listeners);
     },

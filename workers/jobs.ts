@@ -4,6 +4,7 @@
 import type { DomainEvents, EventHandler, EventName } from "../src/events/types.ts";
 import { durationOf } from "../src/infra/temporal.ts";
 import { type MailMessage, mailerFor } from "../src/mail/mailer.ts";
+import { runMediaProcess, runMediaPrune } from "../src/media/jobs.ts";
 import type { Services } from "../src/services.ts";
 import { subscribers } from "./subscribers/index.ts";
 
@@ -14,6 +15,14 @@ export interface JobTypes {
   "mail.send": MailMessage;
   /** One domain event for one subscriber; see src/events. */
   event: { subscriber: string; name: EventName; payload: DomainEvents[EventName] };
+  /** One notification to one Web Push subscription; see src/push/deliver.ts. */
+  "push.deliver": { subscriptionId: string; notificationId: string };
+  /** One batched notification email to one account; see src/notifications/email-batch.ts. */
+  "notifications.email": { accountId: string };
+  /** Processes a queued upload (POST /api/v2/media); see src/media/jobs.ts. */
+  "media.process": { mediaId: string };
+  /** Removes day-old unattached uploads (hourly, per worker); see src/media/jobs.ts. */
+  "media.prune": Record<string, never>;
 }
 
 export type Job = { [K in keyof JobTypes]: { type: K } & JobTypes[K] }[keyof JobTypes];
@@ -28,6 +37,19 @@ const processors: { [K in keyof JobTypes]: Processor<K> } = {
   "mail.send": async (services, { to, subject, text, html }) => {
     await mailerFor(services.config).send({ to, subject, text, html });
   },
+  "media.process": (services, { mediaId }) => runMediaProcess(services, mediaId),
+  "media.prune": (services) => runMediaPrune(services),
+  // Loaded on first use: these modules enqueue jobs, so they import this file.
+  "push.deliver": async (services, { subscriptionId, notificationId }) =>
+    (await import("../src/push/deliver.ts")).deliverPush(services, {
+      subscriptionId,
+      notificationId,
+    }),
+  "notifications.email": async (services, { accountId }) =>
+    (await import("../src/notifications/email-batch.ts")).sendNotificationEmail(
+      services,
+      accountId,
+    ),
   event: async (services, { subscriber, name, payload }) => {
     const handler = subscribers[subscriber]?.[name] as EventHandler<EventName> | undefined;
     await handler?.(services, payload);

@@ -5,12 +5,15 @@ import type { InboxContext } from "@fedify/fedify";
 import type { Activity } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";
 import type { FederationContextData } from "../context.ts";
+import { hostSeen } from "../hosts.ts";
 import { accountOfActor, findAccountByUri } from "../remote-accounts.ts";
 
 type Ctx = InboxContext<FederationContextData>;
 
 /** The remote, unsuspended account that sent `activity`, fetched if unknown or stale. */
 export async function contentSender(ctx: Ctx, activity: Activity): Promise<AccountRow | null> {
+  // A verified activity from a host shows it is alive (deliveries to it resume).
+  hostSeen(ctx.data, activity.actorId);
   const account = await accountOfActor(
     ctx.data,
     activity.actorId,
@@ -27,6 +30,7 @@ export async function contentSender(ctx: Ctx, activity: Activity): Promise<Accou
  */
 export async function knownSender(ctx: Ctx, actorId: URL | null): Promise<AccountRow | null> {
   if (!actorId) return null;
+  hostSeen(ctx.data, actorId);
   const account = await findAccountByUri(ctx.data, actorId);
   return account && account.domain !== null ? account : null;
 }

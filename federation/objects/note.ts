@@ -2,9 +2,10 @@
 // mapping of visibility, with Mention and Hashtag tags. Used by the object dispatcher, the
 // outbox collection and the delivery subscriber, so every copy of a post looks the same.
 import { type Context, LanguageString } from "@fedify/fedify";
-import { Hashtag, Mention, Note, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { Document, Hashtag, Mention, Note, PUBLIC_COLLECTION } from "@fedify/vocab";
 import { acctOf } from "../../src/accounts/serializers.ts";
 import type { StatusesTable } from "../../src/infra/db/schema.ts";
+import { serializeMedia } from "../../src/media/serializer.ts";
 import type { Services } from "../../src/services.ts";
 import type { FederationContextData } from "../context.ts";
 import { toInstant } from "../util.ts";
@@ -77,6 +78,13 @@ export async function statusToNote(
       .executeTakeFirst();
     if (parent) inReplyTo = new URL(parent.uri);
   }
+  const media = await db
+    .selectFrom("media_attachments")
+    .selectAll()
+    .where("status_id", "=", status.id)
+    .orderBy("position")
+    .orderBy("id")
+    .execute();
   const followers = ctx.getFollowersUri(author.username);
   const { tos, ccs } = audienceOf(
     status.visibility,
@@ -96,6 +104,22 @@ export async function statusToNote(
     contents: status.language
       ? [status.content, new LanguageString(status.content, status.language)]
       : [status.content],
+    attachments: media.flatMap((m) => {
+      const entity = serializeMedia(config, m);
+      if (!entity.url) return [];
+      const original = m.meta.original;
+      // Fedify's vocabulary has no toot:blurhash or toot:focalPoint, so those two stay
+      // out of the outbound Document; receivers compute their own.
+      return [
+        new Document({
+          mediaType: m.content_type,
+          url: new URL(entity.url),
+          name: m.description || null,
+          width: typeof original?.width === "number" ? original.width : null,
+          height: typeof original?.height === "number" ? original.height : null,
+        }),
+      ];
+    }),
     published: toInstant(status.created_at),
     updated: status.edited_at ? toInstant(status.edited_at) : null,
     tags: [

@@ -18,6 +18,7 @@ import {
 } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";
 import type { Visibility } from "../../src/infra/db/schema.ts";
+import { type RemoteAttachment, readAttachments } from "./remote-media.ts";
 import {
   escapeText,
   htmlToText,
@@ -61,6 +62,7 @@ export interface RemoteStatusFields {
   hashtags: string[];
   mentionHrefs: string[];
   inReplyTo: URL | null;
+  attachments: RemoteAttachment[];
 }
 
 export interface Audience {
@@ -250,5 +252,6 @@ export async function readStatusFields(
     hashtags: tags.hashtags,
     mentionHrefs: [...new Set(tags.mentionHrefs)],
     inReplyTo: object.replyTargetId,
+    attachments: await readAttachments(object),
   };
 }

@@ -20,6 +20,7 @@ import {
   readStatusFields,
   type StatusObject,
 } from "./remote-content.ts";
+import { writeRemoteAttachments } from "./remote-media-rows.ts";
 
 export type StatusRow = Selectable<StatusesTable>;
 type Ctx = Context<FederationContextData>;
@@ -193,6 +194,7 @@ async function insertStatus(
           return { row: existing, inserted: false };
         }
         await writeMentionsAndTags(trx, row.id, fields, fields.published);
+        await writeRemoteAttachments(trx, row.id, author.id, fields.attachments);
         if (parent) {
           await trx
             .updateTable("statuses")

@@ -7,6 +7,7 @@ import { emitEvent } from "../events/emit.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Db } from "../infra/db/index.ts";
 import type { AccountField } from "../infra/db/schema.ts";
+import { deleteProfileImage, storeProfileImage } from "../media/profile-images.ts";
 import { acceptFollowRequest } from "../relationships/follow-service.ts";
 import type { Services } from "../services.ts";
 import { findAccountByHandle } from "./resolve.ts";
@@ -193,6 +194,9 @@ export interface ProfileChanges {
   hide_collections?: boolean;
   fields?: { name: string; value: string }[];
   source?: { privacy?: string; sensitive?: boolean; language?: string | null };
+  /** New avatar or header uploads; processed and stored before the transaction. */
+  avatar?: File;
+  header?: File;
 }
 
 /**
@@ -205,10 +209,18 @@ export async function updateProfile(
   accountId: string,
   changes: ProfileChanges,
 ): Promise<{ account: AccountRow; user: UserRow }> {
+  // Image processing happens outside the transaction: it takes a while and holds no rows.
+  const images: { avatar_url?: string; header_url?: string } = {};
+  if (changes.avatar) {
+    images.avatar_url = await storeProfileImage(services, accountId, "avatar", changes.avatar);
+  }
+  if (changes.header) {
+    images.header_url = await storeProfileImage(services, accountId, "header", changes.header);
+  }
   const result = await services.db.transaction().execute(async (trx) => {
     const before = await trx
       .selectFrom("accounts")
-      .select(["locked", "fields"])
+      .select(["locked", "fields", "avatar_url", "header_url"])
       .where("id", "=", accountId)
       .executeTakeFirstOrThrow();
     const user = await trx
@@ -216,7 +228,7 @@ export async function updateProfile(
       .selectAll()
       .where("account_id", "=", accountId)
       .executeTakeFirstOrThrow();
-    const set: Record<string, unknown> = { updated_at: new Date() };
+    const set: Record<string, unknown> = { updated_at: new Date(), ...images };
     for (const key of [
       "display_name",
       "note",
@@ -259,8 +271,17 @@ export async function updateProfile(
         .returningAll()
         .executeTakeFirstOrThrow();
     }
-    return { account, user: updatedUser, unlocked: before.locked && !account.locked };
+    return {
+      account,
+      user: updatedUser,
+      unlocked: before.locked && !account.locked,
+      replaced: [
+        images.avatar_url ? before.avatar_url : null,
+        images.header_url ? before.header_url : null,
+      ],
+    };
   });
+  for (const url of result.replaced) await deleteProfileImage(services, url);
 
   await emitEvent(services, "account.updated", { accountId });
   if (result.unlocked) {
@@ -298,4 +319,27 @@ export async function countFollowRequests(db: Db, accountId: string): Promise<nu
     .where("target_account_id", "=", accountId)
     .executeTakeFirst();
   return Number(row?.count ?? 0);
+}
+
+/** DELETE /api/v1/profile/avatar|header: back to the default picture. */
+export async function removeProfileImage(
+  services: Services,
+  accountId: string,
+  kind: "avatar" | "header",
+): Promise<void> {
+  const column = kind === "avatar" ? "avatar_url" : "header_url";
+  const before = await services.db
+    .selectFrom("accounts")
+    .select(column)
+    .where("id", "=", accountId)
+    .executeTakeFirstOrThrow();
+  const url = (before as Record<string, string | null>)[column] ?? null;
+  if (!url) return;
+  await services.db
+    .updateTable("accounts")
+    .set({ [column]: null, updated_at: new Date() })
+    .where("id", "=", accountId)
+    .execute();
+  await deleteProfileImage(services, url);
+  await emitEvent(services, "account.updated", { accountId });
 }

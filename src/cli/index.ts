@@ -6,6 +6,7 @@ import { migrateToLatest } from "../infra/db/migrate.ts";
 import { runningServerPid } from "../infra/db/pid-file.ts";
 import { accountsCommand } from "./commands/accounts.ts";
 import { type CliContext, CliError, type Command } from "./commands/common.ts";
+import { mediaCommand } from "./commands/media.ts";
 import { settingsCommand } from "./commands/settings.ts";
 
 const USAGE = `Roost admin command line
@@ -17,6 +18,7 @@ Commands:
   accounts modify <username> [--role R] [--confirm] [--approve] [--disable] [--enable]
                   [--reset-password]
   accounts delete <username>
+  media prune-remote [--days N]
   settings registrations open|approval|closed
 
 Run "npm run cli -- accounts --help" or "... settings --help" for details.
@@ -24,6 +26,7 @@ It reads the same environment (and .env) as the server. See docs/cli.md.`;
 
 const COMMANDS: Record<string, Command> = {
   accounts: accountsCommand,
+  media: mediaCommand,
   settings: settingsCommand,
 };
 

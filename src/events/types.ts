@@ -28,6 +28,12 @@ export interface DomainEvents {
   "block.removed": { accountId: string; targetAccountId: string; uri: string | null };
   "account.updated": { accountId: string };
   "account.deleted": { accountId: string; uri: string; local: boolean };
+  /** A notification was stored for a local account (push, email and streaming react). */
+  "notification.created": {
+    notificationId: string;
+    accountId: string;
+    type: import("../infra/db/schema.ts").NotificationType;
+  };
 }
 
 export type EventName = keyof DomainEvents;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { configure, getConsoleSink, getLogger, type LogLevel } from "@logtape/logtape";
 import type { Config } from "../config.ts";
 
@@ -9,6 +10,8 @@ export async function setupLogging(level: Config["logLevel"]): Promise<void> {
   configured = true;
   await configure({
     reset: true,
+    // Fedify adds request context to its log records; without a store LogTape warns on each.
+    contextLocalStorage: new AsyncLocalStorage(),
     sinks: { console: getConsoleSink() },
     loggers: [
       { category: "roost", lowestLevel: level as LogLevel, sinks: ["console"] },

@@ -1,5 +1,7 @@
 // Fixed limits announced to clients in /api/v1|v2/instance `configuration`. The upload and
 // status code should read these same constants so what we announce is what we enforce.
+// The configurable ones (MEDIA_IMAGE_LIMIT, MEDIA_VIDEO_LIMIT, MEDIA_MAX_ATTACHMENTS) are
+// announced from config.media instead; the values here are their defaults.
 
 export const STATUS_LIMITS = {
   maxMediaAttachments: 4,

@@ -45,6 +45,13 @@ function mayNotify(fromId: string) {
     ]);
 }
 
+/** A notification that was just inserted (not one a retried job found already there). */
+export interface CreatedNotification {
+  id: string;
+  account_id: string;
+  type: NotificationType;
+}
+
 interface NewNotification {
   type: NotificationType;
   fromAccountId: string;
@@ -52,9 +59,13 @@ interface NewNotification {
   activityKey: string;
 }
 
-/** Inserts one notification per eligible recipient among `recipientIds`. */
-async function notify(db: Db, recipientIds: string[], n: NewNotification): Promise<void> {
-  if (recipientIds.length === 0) return;
+/** Inserts one notification per eligible recipient among `recipientIds`; returns the new ones. */
+async function notify(
+  db: Db,
+  recipientIds: string[],
+  n: NewNotification,
+): Promise<CreatedNotification[]> {
+  if (recipientIds.length === 0) return [];
   const eligible = await db
     .selectFrom("accounts")
     .select("accounts.id")
@@ -63,9 +74,10 @@ async function notify(db: Db, recipientIds: string[], n: NewNotification): Promi
     .execute();
   const now = new Date();
   const groupKey = groupKeyFor(n.type, n.statusId, now);
+  const created: CreatedNotification[] = [];
   // Chunked: a status by an account with many `notify` followers reaches them all.
   for (let i = 0; i < eligible.length; i += 1000) {
-    await db
+    const rows = await db
       .insertInto("notifications")
       .values(
         eligible.slice(i, i + 1000).map((r) => ({
@@ -80,32 +92,37 @@ async function notify(db: Db, recipientIds: string[], n: NewNotification): Promi
         })),
       )
       .onConflict((oc) => oc.columns(["account_id", "activity_key"]).doNothing())
+      .returning(["id", "account_id", "type"])
       .execute();
+    created.push(...rows);
   }
+  return created;
 }
 
 /** A new status: mentions, `status` for followers who asked, or `reblog` for a boost. */
-export async function notifyStatusCreated(db: Db, statusId: string): Promise<void> {
+export async function notifyStatusCreated(
+  db: Db,
+  statusId: string,
+): Promise<CreatedNotification[]> {
   const status = await db
     .selectFrom("statuses")
     .selectAll()
     .where("id", "=", statusId)
     .executeTakeFirst();
-  if (!status) return;
+  if (!status) return [];
   if (status.reblog_of_id) {
     const original = await db
       .selectFrom("statuses")
       .select(["id", "account_id"])
       .where("id", "=", status.reblog_of_id)
       .executeTakeFirst();
-    if (!original) return;
-    await notify(db, [original.account_id], {
+    if (!original) return [];
+    return notify(db, [original.account_id], {
       type: "reblog",
       fromAccountId: status.account_id,
       statusId: original.id,
       activityKey: `reblog:${status.id}`,
     });
-    return;
   }
 
   const mentioned = await db
@@ -131,7 +148,7 @@ export async function notifyStatusCreated(db: Db, statusId: string): Promise<voi
       ),
     )
     .execute();
-  await notify(
+  const mentions = await notify(
     db,
     mentioned.map((m) => m.account_id),
     {
@@ -145,7 +162,7 @@ export async function notifyStatusCreated(db: Db, statusId: string): Promise<voi
   // `notify` followers hear of original posts and self-replies, not replies to others or DMs.
   const reply =
     status.in_reply_to_account_id && status.in_reply_to_account_id !== status.account_id;
-  if (reply || status.visibility === "direct") return;
+  if (reply || status.visibility === "direct") return mentions;
   const subscribers = await db
     .selectFrom("follows")
     .select("account_id")
@@ -153,7 +170,7 @@ export async function notifyStatusCreated(db: Db, statusId: string): Promise<voi
     .where("notify", "=", true)
     .execute();
   const mentionedIds = new Set(mentioned.map((m) => m.account_id));
-  await notify(
+  const statuses = await notify(
     db,
     subscribers.map((f) => f.account_id).filter((id) => !mentionedIds.has(id)),
     {
@@ -163,16 +180,20 @@ export async function notifyStatusCreated(db: Db, statusId: string): Promise<voi
       activityKey: `status:${status.id}`,
     },
   );
+  return [...mentions, ...statuses];
 }
 
 /** An edited status: `update` for the local accounts that boosted it. */
-export async function notifyStatusUpdated(db: Db, statusId: string): Promise<void> {
+export async function notifyStatusUpdated(
+  db: Db,
+  statusId: string,
+): Promise<CreatedNotification[]> {
   const status = await db
     .selectFrom("statuses")
     .select(["id", "account_id", "edited_at", "updated_at"])
     .where("id", "=", statusId)
     .executeTakeFirst();
-  if (!status) return;
+  if (!status) return [];
   const boosters = await db
     .selectFrom("statuses")
     .select("account_id")
@@ -181,7 +202,7 @@ export async function notifyStatusUpdated(db: Db, statusId: string): Promise<voi
     .execute();
   // One notification per edit: the key carries the edit's time.
   const editedAt = new Date(status.edited_at ?? status.updated_at).getTime();
-  await notify(
+  return notify(
     db,
     boosters.map((b) => b.account_id),
     {
@@ -198,14 +219,14 @@ export async function notifyFavourite(
   favouriteId: string,
   accountId: string,
   statusId: string,
-): Promise<void> {
+): Promise<CreatedNotification[]> {
   const status = await db
     .selectFrom("statuses")
     .select(["id", "account_id"])
     .where("id", "=", statusId)
     .executeTakeFirst();
-  if (!status) return;
-  await notify(db, [status.account_id], {
+  if (!status) return [];
+  return notify(db, [status.account_id], {
     type: "favourite",
     fromAccountId: accountId,
     statusId,
@@ -219,8 +240,8 @@ export async function notifyFollow(
   activityId: string,
   accountId: string,
   targetAccountId: string,
-): Promise<void> {
-  await notify(db, [targetAccountId], {
+): Promise<CreatedNotification[]> {
+  return notify(db, [targetAccountId], {
     type,
     fromAccountId: accountId,
     statusId: null,

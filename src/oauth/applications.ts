@@ -142,7 +142,7 @@ export interface ApplicationEntity {
   scopes: string[];
   redirect_uri: string;
   redirect_uris: string[];
-  /** Deprecated since Mastodon 4.3 (clients read it from /api/v2/instance); Web Push is not served yet. */
+  /** Deprecated since Mastodon 4.3 (clients read it from /api/v2/instance): the VAPID public key. */
   vapid_key: string;
 }
 
@@ -152,7 +152,8 @@ export interface CredentialApplicationEntity extends ApplicationEntity {
   client_secret_expires_at: number;
 }
 
-export function serializeApplication(app: ApplicationRow): ApplicationEntity {
+/** `vapidKey`: the instance's Web Push public key (src/push/vapid.ts). */
+export function serializeApplication(app: ApplicationRow, vapidKey = ""): ApplicationEntity {
   const redirectUris = applicationRedirectUris(app);
   return {
     id: app.id,
@@ -161,14 +162,17 @@ export function serializeApplication(app: ApplicationRow): ApplicationEntity {
     scopes: applicationScopes(app),
     redirect_uri: redirectUris.join("\n"),
     redirect_uris: redirectUris,
-    vapid_key: "",
+    vapid_key: vapidKey,
   };
 }
 
 /** The CredentialApplication entity: only ever shown in the POST /api/v1/apps response. */
-export function serializeCredentialApplication(app: ApplicationRow): CredentialApplicationEntity {
+export function serializeCredentialApplication(
+  app: ApplicationRow,
+  vapidKey = "",
+): CredentialApplicationEntity {
   return {
-    ...serializeApplication(app),
+    ...serializeApplication(app, vapidKey),
     client_id: app.client_id,
     client_secret: app.client_secret,
     // Mastodon's secrets never expire; 0 says so (RFC 7591).

@@ -166,14 +166,18 @@ export async function accountStatuses(
   filter: AccountStatusesFilter,
   page: PageParams,
 ): Promise<{ rows: StatusRow[]; visible: StatusRow[] }> {
-  // No media yet (the media issue), so "only media" is always empty.
-  if (filter.onlyMedia) return { rows: [], visible: [] };
   const viewerId = viewer?.id ?? null;
   let query = db
     .selectFrom("statuses")
     .selectAll("statuses")
     .where("statuses.account_id", "=", account.id)
     .where(visibleTo(viewerId));
+  if (filter.onlyMedia) {
+    // Boosts carry no media of their own, so they drop out, as on Mastodon.
+    query = query.where(
+      sql<boolean>`exists (select 1 from media_attachments m where m.status_id = statuses.id)`,
+    );
+  }
   if (filter.excludeReplies) {
     // Self-replies (threads) stay, as in Mastodon.
     query = query.where((eb) =>

@@ -7,6 +7,7 @@ import type { Selectable } from "kysely";
 import { type AccountEntity, acctOf, serializeAccount } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
 import type { StatusesTable, Visibility } from "../infra/db/schema.ts";
+import { type MediaAttachmentEntity, mediaOfStatuses } from "../media/serializer.ts";
 import type { Services } from "../services.ts";
 
 export type StatusRow = Selectable<StatusesTable>;
@@ -48,7 +49,7 @@ export interface MastodonStatus {
   reblog: MastodonStatus | null;
   application?: { name: string; website: string | null } | null;
   account: AccountEntity;
-  media_attachments: unknown[];
+  media_attachments: MediaAttachmentEntity[];
   mentions: StatusMentionEntity[];
   tags: StatusTagEntity[];
   emojis: unknown[];
@@ -117,7 +118,7 @@ export async function serializeStatuses(
       ]
     : [];
 
-  const [accounts, mentions, tags, flags, applications] = await Promise.all([
+  const [accounts, mentions, tags, flags, applications, media] = await Promise.all([
     db.selectFrom("accounts").selectAll().where("id", "in", accountIds).execute(),
     db
       .selectFrom("mentions")
@@ -149,6 +150,7 @@ export async function serializeStatuses(
           .where("id", "in", ownApplicationIds)
           .execute()
       : Promise.resolve([]),
+    mediaOfStatuses(db, config, ids),
   ]);
 
   const accountEntities = new Map<string, AccountEntity>(
@@ -182,7 +184,7 @@ export async function serializeStatuses(
       content: s.content,
       reblog: boosted ? render(boosted, true) : null,
       account: accountEntities.get(s.account_id)!,
-      media_attachments: [],
+      media_attachments: media.get(s.id) ?? [],
       mentions: (mentionsBy.get(s.id) ?? []).map((m) => ({
         id: m.id,
         username: m.username,

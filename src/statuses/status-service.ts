@@ -9,6 +9,7 @@ import { ApiError } from "../http/errors.ts";
 import type { Database, Visibility } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
+import { attachMedia, checkMediaForStatus, updateAttachedDescriptions } from "../media/service.ts";
 import type { Services } from "../services.ts";
 import { countCharacters } from "../text/count.ts";
 import { extractHashtags, extractMentions } from "../text/extract.ts";
@@ -26,6 +27,8 @@ export interface NewStatus {
   language: string | null;
   inReplyToId: string | null;
   applicationId: string | null;
+  /** Uploaded media to attach, in order (checked: own, unattached, processed). */
+  mediaIds?: string[];
 }
 
 const RANK: Record<Visibility, number> = { public: 0, unlisted: 1, private: 2, direct: 3 };
@@ -92,7 +95,9 @@ export async function createStatus(
   input: NewStatus,
 ): Promise<StatusRow> {
   const { db, config } = services;
-  if (input.text.trim() === "") {
+  const mediaIds = await checkMediaForStatus(services, author, input.mediaIds ?? []);
+  // A post may be media alone, as on Mastodon.
+  if (input.text.trim() === "" && mediaIds.length === 0) {
     throw ApiError.unprocessable("Validation failed: Text can't be blank");
   }
   await checkLength(services, input.text, input.spoilerText);
@@ -168,6 +173,7 @@ export async function createStatus(
     ];
     if (mentionRows.length) await trx.insertInto("mentions").values(mentionRows).execute();
     await saveTags(trx, id, input.text);
+    await attachMedia(trx, id, mediaIds);
     await trx
       .updateTable("accounts")
       .set((eb) => ({
@@ -196,6 +202,10 @@ export interface StatusChanges {
   spoilerText?: string;
   sensitive?: boolean;
   language?: string | null;
+  /** The full new list of attachments (own media: already attached here, or unattached). */
+  mediaIds?: string[];
+  /** Description and focus edits of attached media (`media_attributes[]`). */
+  mediaAttributes?: { id: string; description?: string; focus?: { x: number; y: number } }[];
 }
 
 /** Edits the author's own status, keeping every version in status_edits. */
@@ -210,7 +220,24 @@ export async function editStatus(
   if (status.account_id !== author.id || status.reblog_of_id) throw ApiError.forbidden();
   const text = changes.text ?? status.text;
   const spoilerText = changes.spoilerText ?? status.spoiler_text;
-  if (text.trim() === "") throw ApiError.unprocessable("Validation failed: Text can't be blank");
+  const mediaIds =
+    changes.mediaIds === undefined
+      ? undefined
+      : await checkMediaForStatus(services, author, changes.mediaIds, id);
+  const mediaCount =
+    mediaIds?.length ??
+    Number(
+      (
+        await db
+          .selectFrom("media_attachments")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .where("status_id", "=", id)
+          .executeTakeFirst()
+      )?.n ?? 0,
+    );
+  if (text.trim() === "" && mediaCount === 0) {
+    throw ApiError.unprocessable("Validation failed: Text can't be blank");
+  }
   await checkLength(services, text, spoilerText);
   const mentioned = await resolveMentions(services, text);
   const content = renderPlainText(text, {
@@ -285,6 +312,19 @@ export async function editStatus(
     }
     await trx.deleteFrom("status_tags").where("status_id", "=", id).execute();
     await saveTags(trx, id, text);
+    if (mediaIds) {
+      // Media dropped from the post becomes unattached (pruned later), as on Mastodon.
+      await trx
+        .updateTable("media_attachments")
+        .set({ status_id: null })
+        .where("status_id", "=", id)
+        .where("id", "not in", mediaIds.length ? mediaIds : ["0"])
+        .execute();
+      await attachMedia(trx, id, mediaIds);
+    }
+    if (changes.mediaAttributes?.length) {
+      await updateAttachedDescriptions(trx, id, changes.mediaAttributes);
+    }
     return updated;
   });
   await emitEvent(services, "status.updated", { statusId: row.id });

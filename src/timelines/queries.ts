@@ -97,8 +97,6 @@ export async function publicTimeline(
   page: PageParams,
   options: PublicOptions,
 ): Promise<TimelinePage> {
-  // Media attachments don't exist yet, so no status has any.
-  if (options.onlyMedia) return { statuses: [] };
   let base = services.db
     .selectFrom("statuses")
     .innerJoin("accounts", "accounts.id", "statuses.account_id")
@@ -114,6 +112,7 @@ export async function publicTimeline(
     .where("accounts.suspended_at", "is", null)
     // Limited (silenced) accounts stay out of public timelines, as on Mastodon.
     .where("accounts.silenced_at", "is", null);
+  if (options.onlyMedia) base = base.where(hasMedia);
   if (options.local) base = base.where("statuses.local", "=", true);
   else if (options.remote) base = base.where("statuses.local", "=", false);
   if (viewer) base = base.where(visibleTo(viewer.id)).where(notMutedBy(viewer.id));
@@ -135,7 +134,6 @@ export async function tagTimeline(
   page: PageParams,
   options: TagOptions,
 ): Promise<TimelinePage> {
-  if (options.onlyMedia) return { statuses: [] };
   const lower = (names: string[]) => names.map((n) => n.replace(/^#/, "").toLowerCase());
   const anyOf = [...new Set(lower([hashtag, ...options.any]))];
   const allOf = lower(options.all);
@@ -154,9 +152,14 @@ export async function tagTimeline(
     .where(tagged(anyOf));
   for (const name of allOf) base = base.where(tagged([name]));
   if (noneOf.length) base = base.where(sql<SqlBool>`not ${tagged(noneOf)}`);
+  if (options.onlyMedia) base = base.where(hasMedia);
   if (options.local) base = base.where("statuses.local", "=", true);
   else if (options.remote) base = base.where("statuses.local", "=", false);
   if (viewer) base = base.where(visibleTo(viewer.id)).where(notMutedBy(viewer.id));
   const { query, reverse } = applyPage(base, "statuses.id", page);
   return render(services, viewer, await query.execute(), reverse);
 }
+
+/** Statuses with at least one attachment (the `only_media` filter). */
+const hasMedia = sql<SqlBool>`exists (select 1 from media_attachments m
+  where m.status_id = statuses.id)`;

@@ -1,7 +1,9 @@
 // Notifications (src/notifications/create.ts) for the events that cause them, and their
 // withdrawal when the cause is undone. Each handler is idempotent; jobs may be retried.
+import { emitEvent } from "../../src/events/emit.ts";
 import type { Subscriber } from "../../src/events/types.ts";
 import {
+  type CreatedNotification,
   clearNotificationsFrom,
   notifyFavourite,
   notifyFollow,
@@ -9,13 +11,25 @@ import {
   notifyStatusUpdated,
   withdrawNotifications,
 } from "../../src/notifications/create.ts";
+import type { Services } from "../../src/services.ts";
+
+/** Announces new notifications, so push, email and streaming each handle them as a job. */
+async function announce(services: Services, created: CreatedNotification[]): Promise<void> {
+  for (const n of created) {
+    await emitEvent(services, "notification.created", {
+      notificationId: n.id,
+      accountId: n.account_id,
+      type: n.type,
+    });
+  }
+}
 
 export const notificationsSubscriber: Subscriber = {
-  "status.created": async ({ db }, { statusId }) => {
-    await notifyStatusCreated(db, statusId);
+  "status.created": async (services, { statusId }) => {
+    await announce(services, await notifyStatusCreated(services.db, statusId));
   },
-  "status.updated": async ({ db }, { statusId }) => {
-    await notifyStatusUpdated(db, statusId);
+  "status.updated": async (services, { statusId }) => {
+    await announce(services, await notifyStatusUpdated(services.db, statusId));
   },
   "status.deleted": async ({ db }, { accountId, reblogOfId }) => {
     // An unboost withdraws its `reblog` notification; other notifications about a deleted
@@ -27,17 +41,23 @@ export const notificationsSubscriber: Subscriber = {
       statusId: reblogOfId,
     });
   },
-  "favourite.created": async ({ db }, { favouriteId, accountId, statusId }) => {
-    await notifyFavourite(db, favouriteId, accountId, statusId);
+  "favourite.created": async (services, { favouriteId, accountId, statusId }) => {
+    await announce(services, await notifyFavourite(services.db, favouriteId, accountId, statusId));
   },
   "favourite.removed": async ({ db }, { accountId, statusId }) => {
     await withdrawNotifications(db, { type: "favourite", fromAccountId: accountId, statusId });
   },
-  "follow.created": async ({ db }, { followId, accountId, targetAccountId }) => {
-    await notifyFollow(db, "follow", followId, accountId, targetAccountId);
+  "follow.created": async (services, { followId, accountId, targetAccountId }) => {
+    await announce(
+      services,
+      await notifyFollow(services.db, "follow", followId, accountId, targetAccountId),
+    );
   },
-  "follow_request.created": async ({ db }, { requestId, accountId, targetAccountId }) => {
-    await notifyFollow(db, "follow_request", requestId, accountId, targetAccountId);
+  "follow_request.created": async (services, { requestId, accountId, targetAccountId }) => {
+    await announce(
+      services,
+      await notifyFollow(services.db, "follow_request", requestId, accountId, targetAccountId),
+    );
   },
   "follow_request.authorized": async ({ db }, { accountId, targetAccountId }) => {
     await withdrawNotifications(db, {

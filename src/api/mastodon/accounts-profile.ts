@@ -84,8 +84,14 @@ export function parseProfileChanges(params: Params): ProfileChanges {
     }
   }
 
-  // TODO(media issue): store avatar and header uploads; they are accepted and ignored for now,
-  // so apps that send them along with other changes still succeed.
+  // Files are processed by updateProfile; an empty form value means "no change".
+  for (const key of ["avatar", "header"] as const) {
+    const value = params[key];
+    if (value instanceof File && value.size > 0) changes[key] = value;
+    else if (value !== undefined && value !== null && value !== "" && !(value instanceof File)) {
+      fail(key, "ERR_INVALID", "is invalid");
+    }
+  }
   if (Object.keys(details).length) throw validationError(details);
   return changes;
 }

@@ -10,6 +10,7 @@ import {
   serializeApplication,
   serializeCredentialApplication,
 } from "../../oauth/applications.ts";
+import { getVapidKeys } from "../../push/vapid.ts";
 
 export function appsRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -24,7 +25,8 @@ export function appsRoutes(): Hono<AppEnv> {
       scopes: Array.isArray(params.scopes) ? list(params.scopes).join(" ") : text(params.scopes),
       website: text(params.website),
     });
-    return c.json(serializeCredentialApplication(application));
+    const { publicKey } = await getVapidKeys(c.get("services").db);
+    return c.json(serializeCredentialApplication(application, publicKey));
   });
 
   // Since Mastodon 4.3 any valid token will do, an app's own or a user's, whatever its scopes.
@@ -33,7 +35,8 @@ export function appsRoutes(): Hono<AppEnv> {
     checkAuth(auth, [], { user: false });
     const application = await findApplication(c.get("services").db, auth.applicationId);
     if (!application) throw ApiError.unauthorized();
-    return c.json(serializeApplication(application));
+    const { publicKey } = await getVapidKeys(c.get("services").db);
+    return c.json(serializeApplication(application, publicKey));
   });
 
   return app;

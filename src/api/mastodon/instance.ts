@@ -6,6 +6,7 @@ import type { AppEnv } from "../../http/types.ts";
 import { ACCOUNT_LIMITS, MEDIA_LIMITS, POLL_LIMITS, STATUS_LIMITS } from "../../instance/limits.ts";
 import { getInstanceSettings, type InstanceSettings } from "../../instance/settings.ts";
 import { instanceActivity, instancePeers, instanceStats } from "../../instance/stats.ts";
+import { getVapidKeys } from "../../push/vapid.ts";
 import type { Services } from "../../services.ts";
 import { MASTODON_API_LEVEL, SOURCE_URL, VERSION_STRING } from "../../version.ts";
 
@@ -37,8 +38,8 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
       invites_enabled: false,
       configuration: {
         accounts: { max_featured_tags: ACCOUNT_LIMITS.maxFeaturedTags },
-        statuses: statusesConfiguration(s),
-        media_attachments: mediaConfiguration(),
+        statuses: statusesConfiguration(s, config),
+        media_attachments: mediaConfiguration(config),
         polls: pollsConfiguration(),
       },
       contact_account: null,
@@ -49,6 +50,7 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
   app.get("/v2/instance", async (c) => {
     const s = await settings();
     const counts = await instanceStats(services);
+    const vapid = await getVapidKeys(db);
     return c.json({
       domain: config.domain,
       title: s.title,
@@ -62,15 +64,15 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
       languages: s.languages,
       configuration: {
         urls: { streaming: streamingUrl(config), status: null },
-        // Web Push is not implemented yet; "" tells clients there is no key to subscribe with.
-        vapid: { public_key: "" },
+        // The key clients pass to PushManager.subscribe for /api/v1/push/subscription.
+        vapid: { public_key: vapid.publicKey },
         accounts: {
           max_featured_tags: ACCOUNT_LIMITS.maxFeaturedTags,
           max_pinned_statuses: ACCOUNT_LIMITS.maxPinnedStatuses,
         },
-        statuses: statusesConfiguration(s),
+        statuses: statusesConfiguration(s, config),
         media_attachments: {
-          ...mediaConfiguration(),
+          ...mediaConfiguration(config),
           description_limit: MEDIA_LIMITS.descriptionLimit,
         },
         polls: pollsConfiguration(),
@@ -115,20 +117,20 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
   return app;
 }
 
-function statusesConfiguration(s: InstanceSettings) {
+function statusesConfiguration(s: InstanceSettings, config: Config) {
   return {
     max_characters: s.maxStatusChars,
-    max_media_attachments: STATUS_LIMITS.maxMediaAttachments,
+    max_media_attachments: config.media.maxAttachments,
     characters_reserved_per_url: STATUS_LIMITS.charactersReservedPerUrl,
   };
 }
 
-function mediaConfiguration() {
+function mediaConfiguration(config: Config) {
   return {
     supported_mime_types: [...MEDIA_LIMITS.supportedMimeTypes],
-    image_size_limit: MEDIA_LIMITS.imageSizeLimit,
+    image_size_limit: config.media.imageLimit,
     image_matrix_limit: MEDIA_LIMITS.imageMatrixLimit,
-    video_size_limit: MEDIA_LIMITS.videoSizeLimit,
+    video_size_limit: config.media.videoLimit,
     video_frame_rate_limit: MEDIA_LIMITS.videoFrameRateLimit,
     video_matrix_limit: MEDIA_LIMITS.videoMatrixLimit,
   };

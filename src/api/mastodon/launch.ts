@@ -1,6 +1,6 @@
 // The small endpoints apps call when they start (the official app, Ivory, Tusky, Elk):
 // preferences, custom emojis, announcements, the profile directory, and placeholders for
-// features not built yet (filters, lists, conversations, domain blocks) that answer with
+// features not built yet (filters, lists, domain blocks) that answer with
 // empty lists, because apps treat a 404 here as a broken server.
 import { Hono } from "hono";
 import { serializeAccount } from "../../accounts/serializers.ts";
@@ -70,17 +70,13 @@ export function launchRoutes(): Hono<AppEnv> {
     return c.json(rows.map((a) => serializeAccount(a, config)));
   });
 
-  // TODO(issue 8): filters, lists and domain blocks; TODO(issue 6): conversations.
+  // TODO(issue 8): filters, lists and domain blocks.
   // Until then each validates its token and paging like the real thing and lists nothing.
   app.get("/v1/filters", requireAuth("read:filters"), (c) => c.json([]));
   app.get("/v2/filters", requireAuth("read:filters"), (c) => c.json([]));
   app.get("/v1/lists", requireAuth("read:lists"), (c) => c.json([]));
   app.get("/v1/domain_blocks", requireAuth("read:blocks"), (c) => {
     pageParams(c, { defaultLimit: 100, maxLimit: 200 });
-    return c.json([]);
-  });
-  app.get("/v1/conversations", requireAuth("read:statuses"), (c) => {
-    pageParams(c);
     return c.json([]);
   });
 

@@ -11,6 +11,7 @@ import { durationOf } from "../../infra/temporal.ts";
 import { findVisibleStatus, findVisibleStatuses, threadContext } from "../../statuses/queries.ts";
 import { serializeStatus, serializeStatuses } from "../../statuses/serializer.ts";
 import { createStatus, deleteStatus, editStatus } from "../../statuses/status-service.ts";
+import { parseFocus } from "./media.ts";
 import {
   bool,
   defaultVisibility,
@@ -52,9 +53,6 @@ export function statusRoutes(): Hono<AppEnv> {
       }
     }
 
-    if (listOf(params.media_ids).some((v) => v !== "")) {
-      throw ApiError.unprocessable("Media is not supported yet");
-    }
     if (params.poll !== undefined && params.poll !== null && params.poll !== "") {
       throw ApiError.unprocessable("Polls are not supported yet");
     }
@@ -70,6 +68,7 @@ export function statusRoutes(): Hono<AppEnv> {
         lang ?? (typeof settings?.default_language === "string" ? settings.default_language : null),
       inReplyToId: inReplyTo ? inReplyTo : null,
       applicationId: auth.applicationId,
+      mediaIds: mediaIdsParam(params.media_ids),
     });
     if (kvKey) await services.kv.set(kvKey, row.id, { ttl: durationOf(IDEMPOTENCY_TTL_MS) });
     return c.json(await serializeStatus(services, account, row));
@@ -108,9 +107,6 @@ export function statusRoutes(): Hono<AppEnv> {
     const services = c.get("services");
     const account = currentAccount(c);
     const params = await readParams(c);
-    if (listOf(params.media_ids).some((v) => v !== "")) {
-      throw ApiError.unprocessable("Media is not supported yet");
-    }
     if (params.poll !== undefined && params.poll !== null && params.poll !== "") {
       throw ApiError.unprocessable("Polls are not supported yet");
     }
@@ -119,6 +115,9 @@ export function statusRoutes(): Hono<AppEnv> {
       spoilerText: str(params.spoiler_text, "Spoiler text"),
       sensitive: bool(params.sensitive, "Sensitive"),
       language: language(params.language),
+      // Absent keeps the attachments; an empty list (or `media_ids[]=`) removes them all.
+      mediaIds: params.media_ids === undefined ? undefined : mediaIdsParam(params.media_ids),
+      mediaAttributes: mediaAttributesParam(params.media_attributes),
     });
     return c.json(await serializeStatus(services, account, row));
   });
@@ -185,4 +184,34 @@ export function statusRoutes(): Hono<AppEnv> {
   });
 
   return app;
+}
+
+function mediaIdsParam(value: unknown): string[] {
+  return listOf(value)
+    .filter((v) => v !== "")
+    .map((v) => str(v, "Media ids") ?? "");
+}
+
+/** `media_attributes[][id]=1&media_attributes[][description]=...`, as JSON or a form. */
+function mediaAttributesParam(
+  value: unknown,
+): { id: string; description?: string; focus?: { x: number; y: number } }[] {
+  const list = Array.isArray(value)
+    ? value
+    : value && typeof value === "object"
+      ? Object.values(value)
+      : [];
+  return list.flatMap((item) => {
+    if (!item || typeof item !== "object") return [];
+    const attr = item as Record<string, unknown>;
+    const id = str(attr.id, "Media attribute id");
+    if (!id) return [];
+    return [
+      {
+        id,
+        description: str(attr.description, "Description"),
+        focus: parseFocus(attr.focus),
+      },
+    ];
+  });
 }

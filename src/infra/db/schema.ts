@@ -300,6 +300,39 @@ export interface MarkersTable {
   updated_at: Generated<Date>;
 }
 
+export type MediaType = "image" | "gifv" | "video" | "audio" | "unknown";
+
+export interface MediaMeta {
+  original?: Record<string, number | string | null>;
+  small?: Record<string, number | string | null>;
+  focus?: { x: number; y: number };
+}
+
+/** Migration 0011. Keys point into the media storage (src/media/storage.ts). */
+export interface MediaAttachmentsTable {
+  id: string;
+  account_id: string;
+  status_id: string | null;
+  position: Generated<number>;
+  type: MediaType;
+  content_type: string | null;
+  file_key: string | null;
+  preview_key: string | null;
+  file_size: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  remote_url: string | null;
+  description: string | null;
+  blurhash: string | null;
+  meta: ColumnType<MediaMeta, string | undefined, string>;
+  processing: ColumnType<
+    "pending" | "ready" | "failed",
+    "pending" | "ready" | "failed" | undefined,
+    "pending" | "ready" | "failed"
+  >;
+  processing_error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   kv: KvTable;
   jobs: JobsTable;
@@ -330,4 +363,72 @@ export interface Database {
   tag_follows: TagFollowsTable;
   account_notes: AccountNotesTable;
   markers: MarkersTable;
+  reports: ReportsTable;
+  federation_hosts: FederationHostsTable;
+  media_attachments: MediaAttachmentsTable;
+}
+
+/** A report; from another server through Flag (migration 0009). */
+export interface ReportsTable {
+  id: string;
+  account_id: string;
+  target_account_id: string;
+  status_ids: ColumnType<string[], string | undefined, string>;
+  comment: Generated<string>;
+  uri: string | null;
+  forwarded: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+/** Delivery health of a remote host (federation/hosts.ts; migration 0009). */
+export interface FederationHostsTable {
+  host: string;
+  failing_since: Date | null;
+  last_failure_at: Date | null;
+  last_success_at: Date | null;
+  unavailable: Generated<boolean>;
+}
+
+// Migration 0010: direct-message conversations, Web Push, batched notification emails.
+// Declared as a second `Database` block (interfaces merge) so features append independently.
+
+export interface AccountConversationsTable {
+  id: string;
+  account_id: string;
+  /** statuses.conversation_id of the thread. */
+  conversation_id: string;
+  participant_account_ids: ColumnType<string[], string | undefined, string>;
+  last_status_id: string;
+  unread: Generated<boolean>;
+  updated_at: Generated<Date>;
+}
+
+export type PushPolicy = "all" | "followed" | "follower" | "none";
+
+export interface WebPushSubscriptionsTable {
+  id: string;
+  token_id: string;
+  account_id: string;
+  endpoint: string;
+  key_p256dh: string;
+  key_auth: string;
+  alerts: ColumnType<Record<string, boolean>, string | undefined, string>;
+  policy: ColumnType<PushPolicy, PushPolicy | undefined, PushPolicy>;
+  standard: Generated<boolean>;
+  sealed_token: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface NotificationEmailStateTable {
+  account_id: string;
+  last_notification_id: string | null;
+  pending_since: Date | null;
+  last_sent_at: Date | null;
+}
+
+export interface Database {
+  account_conversations: AccountConversationsTable;
+  web_push_subscriptions: WebPushSubscriptionsTable;
+  notification_email_state: NotificationEmailStateTable;
 }

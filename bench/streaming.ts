@@ -1,0 +1,215 @@
+// Benchmark: streaming latency. BENCH_CLIENTS (1,000) WebSocket clients on the user streams
+// of the local followers of one author, against a real Roost process (NODE_ROLE=all, so the
+// same process runs the worker; with REDIS_URL the events go through Redis pub/sub).
+//  1. BENCH_POSTS public posts, one at a time: the time from sending POST /api/v1/statuses
+//     until each client has the `update`, p50 and p99 over every (post, client) pair;
+//  2. BENCH_DMS direct messages to one follower: the time until that follower has it.
+// Loopback only, and bounded: each post waits at most 30 s for its events.
+//   npm run bench:streaming
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { sql } from "kysely";
+import WebSocket from "ws";
+import { createLocalUser } from "../src/accounts/local-account-service.ts";
+import { hashToken } from "../src/auth/tokens.ts";
+import { parseConfig } from "../src/config.ts";
+import { newId } from "../src/infra/ids.ts";
+import { issueAccessToken } from "../src/oauth/access-tokens.ts";
+import { createServices } from "../src/services.ts";
+import { benchEnv, percentile, recreateDatabase, startRoost } from "./lib.ts";
+
+const DB = "roost_bench_streaming";
+const CLIENTS = Number(process.env.BENCH_CLIENTS || 1000);
+const POSTS = Number(process.env.BENCH_POSTS || 20);
+const DMS = Number(process.env.BENCH_DMS || 20);
+const WAIT_MS = 30_000;
+
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
+
+async function main() {
+  const env = benchEnv(DB);
+  const log = (line: string) => console.log(line);
+  log(
+    `streaming benchmark: ${CLIENTS} clients, ${os.cpus().length} cores, ${
+      env.redisUrl ? "PostgreSQL + Redis" : "PostgreSQL, in-process pub/sub"
+    }`,
+  );
+  await recreateDatabase(env, DB);
+  const config = parseConfig({
+    DATABASE_URL: env.databaseUrl,
+    SECRET_KEY: "bench-secret-key-bench-secret-key-0123456789",
+    PUBLIC_URL: "http://127.0.0.1:3000",
+    LOG_LEVEL: "warning",
+  });
+
+  // Seed: the author through the service, the followers and their tokens with plain SQL.
+  const services = await createServices(config);
+  const { db } = services;
+  const { account: author } = await createLocalUser(db, config, {
+    username: "author",
+    email: "author@example.com",
+    password: "correct horse battery",
+    confirmed: true,
+  });
+  const app = await db
+    .insertInto("oauth_applications")
+    .values({
+      id: newId(),
+      name: "bench",
+      website: null,
+      redirect_uris: JSON.stringify(["urn:ietf:wg:oauth:2.0:oob"]),
+      scopes: "read write",
+      client_id: randomBytes(16).toString("hex"),
+      client_secret: randomBytes(24).toString("hex"),
+      owner_account_id: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const authorToken = (
+    await issueAccessToken(db, {
+      applicationId: app.id,
+      accountId: author.id,
+      scopes: ["read", "write"],
+    })
+  ).access_token;
+  const followers = Array.from({ length: CLIENTS }, (_, i) => ({
+    id: newId(),
+    username: `follower${i}`,
+    token: randomBytes(24).toString("hex"),
+  }));
+  for (let i = 0; i < followers.length; i += 500) {
+    const chunk = followers.slice(i, i + 500);
+    await db
+      .insertInto("accounts")
+      .values(
+        chunk.map((f) => ({
+          id: f.id,
+          username: f.username,
+          uri: `${config.publicUrl}/users/${f.username}`,
+          url: `${config.publicUrl}/@${f.username}`,
+        })),
+      )
+      .execute();
+    await db
+      .insertInto("oauth_tokens")
+      .values(
+        chunk.map((f) => ({
+          id: newId(),
+          token_hash: hashToken(f.token),
+          application_id: app.id,
+          account_id: f.id,
+          scopes: "read",
+        })),
+      )
+      .execute();
+    await db
+      .insertInto("follows")
+      .values(
+        chunk.map((f) => ({
+          id: newId(),
+          account_id: f.id,
+          target_account_id: author.id,
+          uri: null,
+        })),
+      )
+      .execute();
+  }
+  await sql`update accounts set followers_count = ${CLIENTS} where id = ${author.id}`.execute(db);
+  await services.close();
+  log(`  seeded ${CLIENTS} followers`);
+
+  const roost = await startRoost(env);
+  const wsUrl = roost.url.replace(/^http/, "ws");
+  // id -> per-client receipt times, filled by the message handlers.
+  const received = new Map<string, number[]>();
+  const sockets: WebSocket[] = [];
+  try {
+    for (let i = 0; i < followers.length; i += 100) {
+      const batch = followers.slice(i, i + 100).map(
+        (f) =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(`${wsUrl}/api/v1/streaming?stream=user`, f.token);
+            ws.on("message", (data) => {
+              const at = performance.now();
+              const m = JSON.parse(String(data)) as { event: string; payload: string };
+              if (m.event !== "update") return;
+              const id = (JSON.parse(m.payload) as { id: string }).id;
+              received.get(id)?.push(at);
+            });
+            ws.once("open", () => resolve(ws));
+            ws.once("error", reject);
+          }),
+      );
+      sockets.push(...(await Promise.all(batch)));
+    }
+    log(`  ${sockets.length} WebSocket clients connected`);
+
+    const post = async (body: object): Promise<{ id: string; sentAt: number }> => {
+      const sentAt = performance.now();
+      const res = await fetch(`${roost.url}/api/v1/statuses`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${authorToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as { id?: string };
+      if (res.status !== 200 || !json.id) throw new Error(`POST: ${res.status}`);
+      received.set(json.id, received.get(json.id) ?? []);
+      return { id: json.id, sentAt };
+    };
+    /** Waits until `count` receipts for `id` (or the bound), returning latencies. */
+    const collect = async (id: string, sentAt: number, count: number) => {
+      const deadline = Date.now() + WAIT_MS;
+      while ((received.get(id)?.length ?? 0) < count && Date.now() < deadline) await sleep(2);
+      const times = received.get(id) ?? [];
+      received.delete(id);
+      return times.map((t) => t - sentAt);
+    };
+
+    // A warm-up post, not counted: first queries, JIT.
+    const warm = await post({ status: "warm-up" });
+    await collect(warm.id, warm.sentAt, CLIENTS);
+
+    const all: number[] = [];
+    const lastPerPost: number[] = [];
+    let missing = 0;
+    for (let n = 0; n < POSTS; n++) {
+      const { id, sentAt } = await post({ status: `streamed post ${n}` });
+      const latencies = await collect(id, sentAt, CLIENTS);
+      missing += CLIENTS - latencies.length;
+      all.push(...latencies);
+      lastPerPost.push(Math.max(...latencies));
+      await sleep(200);
+    }
+    all.sort((a, b) => a - b);
+    lastPerPost.sort((a, b) => a - b);
+    log(`  public post to ${CLIENTS} followers' user streams (${POSTS} posts):`);
+    log(
+      `    per client: p50 ${ms(percentile(all, 50))}, p99 ${ms(percentile(all, 99))}, max ${ms(
+        all.at(-1) ?? 0,
+      )}; last client per post p50 ${ms(percentile(lastPerPost, 50))}; missing ${missing}`,
+    );
+
+    const dms: number[] = [];
+    for (let n = 0; n < DMS; n++) {
+      const { id, sentAt } = await post({
+        status: `@${followers[0]!.username} direct ${n}`,
+        visibility: "direct",
+      });
+      const [latency] = await collect(id, sentAt, 1);
+      if (latency !== undefined) dms.push(latency);
+      await sleep(100);
+    }
+    dms.sort((a, b) => a - b);
+    log(
+      `  direct message to its recipient (${DMS}): p50 ${ms(percentile(dms, 50))}, p99 ${ms(
+        percentile(dms, 99),
+      )}; missing ${DMS - dms.length}`,
+    );
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await roost.stop();
+  }
+}
+
+await main();
