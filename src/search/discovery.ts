@@ -6,6 +6,7 @@ import type { AccountRow } from "../auth/middleware.ts";
 import type { Db } from "../infra/db/index.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
+import { blockBetween } from "../statuses/visibility.ts";
 
 type AccountScope = ExpressionBuilder<Database, "accounts">;
 
@@ -78,23 +79,7 @@ export async function suggestedAccounts(
               .where("mutes.account_id", "=", v)
               .whereRef("mutes.target_account_id", "=", "accounts.id"),
           ),
-          eb.exists(
-            eb
-              .selectFrom("blocks")
-              .select(sql.lit(1).as("one"))
-              .where((b) =>
-                b.or([
-                  b.and([
-                    b("blocks.account_id", "=", v),
-                    b("blocks.target_account_id", "=", b.ref("accounts.id")),
-                  ]),
-                  b.and([
-                    b("blocks.target_account_id", "=", v),
-                    b("blocks.account_id", "=", b.ref("accounts.id")),
-                  ]),
-                ]),
-              ),
-          ),
+          blockBetween(v, "accounts.id"),
         ]),
       ),
     );

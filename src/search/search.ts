@@ -9,7 +9,7 @@ import type { Db } from "../infra/db/index.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
 import type { StatusRow } from "../statuses/serializer.ts";
-import { visibleTo } from "../statuses/visibility.ts";
+import { blockBetween, visibleTo } from "../statuses/visibility.ts";
 import { findOrCreateTags, isValidTagName, normalizeTagName, type TagRow } from "../tags/tags.ts";
 import { resolveUrl } from "./resolve-url.ts";
 
@@ -118,27 +118,7 @@ export async function searchAccounts(
   }
   if (viewer) {
     const v = viewer.id;
-    query = query.where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("blocks")
-            .select(sql.lit(1).as("one"))
-            .where((b) =>
-              b.or([
-                b.and([
-                  b("blocks.account_id", "=", v),
-                  b("blocks.target_account_id", "=", b.ref("accounts.id")),
-                ]),
-                b.and([
-                  b("blocks.target_account_id", "=", v),
-                  b("blocks.account_id", "=", b.ref("accounts.id")),
-                ]),
-              ]),
-            ),
-        ),
-      ),
-    );
+    query = query.where((eb) => eb.not(blockBetween(v, "accounts.id")));
     if (options.following) {
       query = query.where(({ exists, selectFrom }) =>
         exists(

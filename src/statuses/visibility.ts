@@ -4,7 +4,13 @@
 // - private (followers-only): the author, followers, and mentioned accounts;
 // - direct: the author and mentioned accounts.
 // A status the viewer may not see is reported as not found, never as forbidden.
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type RawBuilder,
+  type SqlBool,
+  sql,
+} from "kysely";
 import type { Db } from "../infra/db/index.ts";
 import type { Database } from "../infra/db/schema.ts";
 
@@ -42,27 +48,18 @@ export function visibleTo(viewerId: string | null) {
             .where("mentions.account_id", "=", v),
         ),
       ]),
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("blocks")
-            .select(sql.lit(1).as("one"))
-            .where((b) =>
-              b.or([
-                b.and([
-                  b("blocks.account_id", "=", v),
-                  b("blocks.target_account_id", "=", b.ref("statuses.account_id")),
-                ]),
-                b.and([
-                  b("blocks.target_account_id", "=", v),
-                  b("blocks.account_id", "=", b.ref("statuses.account_id")),
-                ]),
-              ]),
-            ),
-        ),
-      ),
+      eb.not(blockBetween(v, "statuses.account_id")),
     ]);
   };
+}
+
+/**
+ * True when the viewer and the account in `accountColumn` are separated by a block, in
+ * either direction. Used by every read that must hide blocked accounts and their posts.
+ */
+export function blockBetween(viewerId: string, accountColumn: string): RawBuilder<SqlBool> {
+  const account = sql.ref(accountColumn);
+  return sql<SqlBool>`exists (select 1 from blocks b where (b.account_id = ${viewerId} and b.target_account_id = ${account}) or (b.target_account_id = ${viewerId} and b.account_id = ${account}))`;
 }
 
 /** Excludes authors the viewer muted (timelines and notifications; not direct reads). */
