@@ -39,52 +39,43 @@ export async function createServices(
   if (options.migrate ?? true) await migrateToLatest(database.db);
   const { db } = database;
 
-  if (config.redisUrl) {
-    const { redisUrl, redisPrefix: prefix } = config;
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const kv = new RedisKvStore(redis, { prefix: `${prefix}:kv:` });
-    const queues = createBullMqQueues(redisUrl, {
-      prefix: `${prefix}:bull`,
-      concurrency: config.workerConcurrency,
-    });
-    const pubsub = new RedisPubSub(redisUrl, { prefix: `${prefix}:ps:` });
-    const rateLimits = new RedisRateLimitStore(redis, `${prefix}:rl:`);
-    return {
-      config,
-      db,
-      dbKind: database.kind,
-      kv,
-      queues,
-      pubsub,
-      rateLimits,
-      redis,
-      async close() {
-        await Promise.allSettled(QUEUE_NAMES.map((n) => queues[n].close()));
-        await pubsub.close();
-        await rateLimits.close();
-        redis.disconnect();
-        await database.close();
-      },
-    };
-  }
-
-  const kv = new SqlKvStore(db);
-  const queues = createSqlQueues(db, { concurrency: config.workerConcurrency });
-  const pubsub = new MemoryPubSub();
-  const rateLimits = new MemoryRateLimitStore();
+  const backends = config.redisUrl
+    ? redisBackends(config, config.redisUrl)
+    : {
+        kv: new SqlKvStore(db),
+        queues: createSqlQueues(db, { concurrency: config.workerConcurrency }),
+        pubsub: new MemoryPubSub() as PubSub,
+        rateLimits: new MemoryRateLimitStore() as RateLimitStore,
+        redis: undefined,
+      };
+  const { queues, pubsub, rateLimits, redis } = backends;
   return {
     config,
     db,
     dbKind: database.kind,
-    kv,
-    queues,
-    pubsub,
-    rateLimits,
+    ...backends,
     async close() {
       await Promise.allSettled(QUEUE_NAMES.map((n) => queues[n].close()));
       await pubsub.close();
       await rateLimits.close();
+      redis?.disconnect();
       await database.close();
     },
+  };
+}
+
+/** Key-value store, queues, pub/sub and rate limits on Redis, all under REDIS_PREFIX. */
+function redisBackends(config: Config, redisUrl: string) {
+  const prefix = config.redisPrefix;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  return {
+    kv: new RedisKvStore(redis, { prefix: `${prefix}:kv:` }) as KvStore,
+    queues: createBullMqQueues(redisUrl, {
+      prefix: `${prefix}:bull`,
+      concurrency: config.workerConcurrency,
+    }),
+    pubsub: new RedisPubSub(redisUrl, { prefix: `${prefix}:ps:` }) as PubSub,
+    rateLimits: new RedisRateLimitStore(redis, `${prefix}:rl:`) as RateLimitStore,
+    redis,
   };
 }
