@@ -23,7 +23,7 @@ export const BACKFILL_ITEMS = 40;
 const TRIM_SAMPLE = 1 / 32;
 
 /** Neither account (id expressions) muted or blocked the other; `r` is the reader. */
-function unrelated(r: RawBuilder<unknown>, a: RawBuilder<unknown>) {
+export function unrelated(r: RawBuilder<unknown>, a: RawBuilder<unknown>) {
   return sql`not exists (
       select 1 from mutes mu where mu.account_id = ${r} and mu.target_account_id = ${a}
         and (mu.expires_at is null or mu.expires_at > now()))
@@ -32,12 +32,18 @@ function unrelated(r: RawBuilder<unknown>, a: RawBuilder<unknown>) {
         or (bl.account_id = ${a} and bl.target_account_id = ${r}))`;
 }
 
-/** Inserts a status into the home feeds of its local recipients. Returns the rows added. */
-export async function fanOutStatus(db: Db, statusId: string): Promise<number> {
-  const result = await sql`
-    insert into home_feed (account_id, status_id, reblog_of_id)
-    select r.account_id, s.id, s.reblog_of_id
+/**
+ * The home-feed recipients of a status as rows (account_id, status_id, reblog_of_id): the
+ * one statement of the rules above. Fan-out inserts them; the streaming subscriber, which
+ * may run before fan-out, selects the same rows to know whose user stream hears the status.
+ * A boost is skipped where the feed already holds the boosted status or another boost of
+ * it (its own row, written by an earlier try of this fan-out, doesn't count).
+ */
+export function homeRecipientRows(statusId: string) {
+  return sql<{ account_id: string; status_id: string; reblog_of_id: string | null }>`
+    select r.account_id, s.id as status_id, s.reblog_of_id
     from statuses s
+    join accounts author on author.id = s.account_id and author.suspended_at is null
     join lateral (
       select au.id as account_id from accounts au
         where au.id = s.account_id and au.domain is null
@@ -66,8 +72,15 @@ export async function fanOutStatus(db: Db, statusId: string): Promise<number> {
           and o.account_id <> r.account_id
           and not (${unrelated(sql.ref("r.account_id"), sql.ref("o.account_id"))})))
       and (s.reblog_of_id is null or not exists (
-        select 1 from home_feed h where h.account_id = r.account_id
-          and (h.status_id = s.reblog_of_id or h.reblog_of_id = s.reblog_of_id)))
+        select 1 from home_feed h where h.account_id = r.account_id and h.status_id <> s.id
+          and (h.status_id = s.reblog_of_id or h.reblog_of_id = s.reblog_of_id)))`;
+}
+
+/** Inserts a status into the home feeds of its local recipients. Returns the rows added. */
+export async function fanOutStatus(db: Db, statusId: string): Promise<number> {
+  const result = await sql`
+    insert into home_feed (account_id, status_id, reblog_of_id)
+    ${homeRecipientRows(statusId)}
     on conflict do nothing`.execute(db);
   const added = Number(result.numAffectedRows ?? 0n);
   if (added > 0) await trimSampledFeeds(db, statusId);
