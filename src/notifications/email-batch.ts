@@ -9,6 +9,7 @@ import { sql } from "kysely";
 import { enqueueJob } from "../../workers/jobs.ts";
 import { acctOf, serializeAccount } from "../accounts/serializers.ts";
 import type { DomainEvents } from "../events/types.ts";
+import { idAtTime } from "../infra/ids.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
 import { queueMail } from "../mail/send.ts";
 import { plainText } from "../push/payload.ts";
@@ -51,8 +52,12 @@ export async function scheduleNotificationEmail(
   const kind = emailKindOf(notification.type, notification.visibility);
   if (!kind || !emailPreferences(user.settings)[kind]) return;
 
-  // The first mail covers notifications from this one on, not the user's whole history.
-  const before = (BigInt(notification.id) - 1n).toString();
+  // The first mail covers recent notifications, not the user's whole history. "Recent" is a
+  // minute back rather than "from this one on": notifications of one burst are made by
+  // concurrent jobs, so this one may not be the lowest id of the burst.
+  const minuteAgo = BigInt(idAtTime(Date.now() - 60_000));
+  const own = BigInt(notification.id) - 1n;
+  const before = (own < minuteAgo ? own : minuteAgo).toString();
   const delayMs = services.config.notificationEmailDelayMs;
   const staleBefore = new Date(Date.now() - delayMs - STALE_AFTER_MS);
   const claimed = await sql<{ account_id: string }>`
