@@ -1,6 +1,8 @@
 // Notification emails: mentions, follows, follow requests and direct messages are mailed
 // per the user's preferences, a burst as one message (the batch delay is lowered here).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { idAtTime } from "../src/infra/ids.ts";
+import { sendNotificationEmail } from "../src/notifications/email-batch.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { readMails } from "./helpers/auth-flow.ts";
 import { sleep, until } from "./helpers/queue-backends.ts";
@@ -116,5 +118,46 @@ describe("notification emails", () => {
     expect(mail!.subject).toBe("@bob followed you on Roost");
     expect(mail!.body).not.toContain("not mailed");
     expect(mailsTo("erin")).toEqual([]);
+  }, 90_000);
+
+  it("a notification too young to have settled waits for the next mail instead of being skipped", async () => {
+    const frank = await user("frank");
+    const gina = await user("gina");
+    const { db } = ctx.services;
+    // Ids are taken before commit: a slow transaction can commit a notification whose id is
+    // older than one already visible. The mail takes only settled ids, so the watermark
+    // never passes a notification that might still be committing.
+    const settled = idAtTime(Date.now() - 60_000);
+    const young = idAtTime(Date.now());
+    await db
+      .insertInto("notification_email_state")
+      .values({ account_id: frank.account.id, last_notification_id: "0" })
+      .execute();
+    await db
+      .insertInto("notifications")
+      .values([
+        {
+          id: settled,
+          account_id: frank.account.id,
+          from_account_id: bob.account.id,
+          type: "follow",
+        },
+        {
+          id: young,
+          account_id: frank.account.id,
+          from_account_id: gina.account.id,
+          type: "follow",
+        },
+      ])
+      .execute();
+    await sendNotificationEmail(ctx.services, frank.account.id);
+    // The mail itself is sent by a mail job.
+    await until(() => mailsTo("frank").length >= 1, 30_000);
+    const [first] = mailsTo("frank");
+    expect(first!.subject).toBe("@bob followed you on Roost");
+    // The young one was left for a batch of its own, which the worker sends shortly.
+    const mails = await waitForMails("frank", 2);
+    expect(mails).toHaveLength(2);
+    expect(mails[1]!.subject).toBe("@gina followed you on Roost");
   }, 90_000);
 });

@@ -21,6 +21,13 @@ import { type MailedNotification, notificationMail } from "./email-template.ts";
 const MAX_ITEMS = 20;
 /** A batch still marked pending after this long lost its job; the next notification reclaims it. */
 const STALE_AFTER_MS = 60 * 60_000;
+/**
+ * A mail only takes notifications whose ids are at least this old (capped at half the batch
+ * delay). Ids are assigned before commit, so a younger one may still be uncommitted while a
+ * newer one is visible; taking it later, rather than moving the watermark past it, means a
+ * slow transaction can't make its notification skip the mail.
+ */
+const SETTLE_MS = 5_000;
 
 async function recipient(services: Services, accountId: string) {
   return services.db
@@ -59,18 +66,29 @@ export async function scheduleNotificationEmail(
   const own = BigInt(notification.id) - 1n;
   const before = (own < minuteAgo ? own : minuteAgo).toString();
   const delayMs = services.config.notificationEmailDelayMs;
+  if (await claimBatch(services, event.accountId, before)) {
+    await enqueueJob(
+      services,
+      { type: "notifications.email", accountId: event.accountId },
+      delayMs,
+    );
+  }
+}
+
+/** Marks a batch as scheduled; false when one already is (and isn't stale). */
+async function claimBatch(services: Services, accountId: string, before: string): Promise<boolean> {
+  const delayMs = services.config.notificationEmailDelayMs;
   const staleBefore = new Date(Date.now() - delayMs - STALE_AFTER_MS);
   const claimed = await sql<{ account_id: string }>`
     insert into notification_email_state (account_id, last_notification_id, pending_since)
-    values (${event.accountId}, ${before}, now())
+    values (${accountId}, ${before}, now())
     on conflict (account_id) do update set pending_since = now(),
       last_notification_id = coalesce(notification_email_state.last_notification_id,
         excluded.last_notification_id)
     where notification_email_state.pending_since is null
       or notification_email_state.pending_since < ${staleBefore}
     returning account_id`.execute(services.db);
-  if (claimed.rows.length === 0) return;
-  await enqueueJob(services, { type: "notifications.email", accountId: event.accountId }, delayMs);
+  return claimed.rows.length > 0;
 }
 
 /** The scheduled job: one mail with every wanted notification since the last one. */
@@ -86,9 +104,22 @@ export async function sendNotificationEmail(services: Services, accountId: strin
   if (!state) return;
   const user = await recipient(services, accountId);
   if (!user) return;
-  const prefs = emailPreferences(user.settings);
+  const settleMs = Math.min(SETTLE_MS, Math.floor(config.notificationEmailDelayMs / 2));
+  const settledBefore = idAtTime(Date.now() - settleMs);
 
-  const rows = await db
+  const rows = await batchRows(
+    services,
+    accountId,
+    state.last_notification_id ?? "0",
+    settledBefore,
+  );
+  if (rows.length > 0) await mailBatch(services, accountId, user, rows);
+  await rescheduleUnsettled(services, accountId, settleMs);
+}
+
+/** Notifications after the watermark and settled before the cut-off, with their sender. */
+function batchRows(services: Services, accountId: string, after: string, settledBefore: string) {
+  return services.db
     .selectFrom("notifications")
     .innerJoin("accounts as from", "from.id", "notifications.from_account_id")
     .leftJoin("statuses", "statuses.id", "notifications.status_id")
@@ -104,13 +135,25 @@ export async function sendNotificationEmail(services: Services, accountId: strin
       "statuses.uri as status_uri",
     ])
     .where("notifications.account_id", "=", accountId)
-    .where("notifications.id", ">", state.last_notification_id ?? "0")
+    .where("notifications.id", ">", after)
+    .where("notifications.id", "<", settledBefore)
     .where("notifications.type", "in", EMAIL_TYPES)
     .where("from.suspended_at", "is", null)
     .orderBy("notifications.id", "asc")
     .limit(500)
     .execute();
-  if (rows.length === 0) return;
+}
+
+type BatchRow = Awaited<ReturnType<typeof batchRows>>[number];
+
+async function mailBatch(
+  services: Services,
+  accountId: string,
+  user: { email: string; username: string; settings: Record<string, unknown> },
+  rows: BatchRow[],
+): Promise<void> {
+  const { db, config } = services;
+  const prefs = emailPreferences(user.settings);
 
   const items: MailedNotification[] = [];
   for (const row of rows) {
@@ -149,4 +192,26 @@ export async function sendNotificationEmail(services: Services, accountId: strin
     .set({ last_notification_id: lastId, last_sent_at: new Date() })
     .where("account_id", "=", accountId)
     .execute();
+}
+
+/** Notifications left for settling get a batch of their own, unless one is already claimed. */
+async function rescheduleUnsettled(services: Services, accountId: string, settleMs: number) {
+  const state = await services.db
+    .selectFrom("notification_email_state")
+    .select("last_notification_id")
+    .where("account_id", "=", accountId)
+    .executeTakeFirst();
+  const watermark = state?.last_notification_id ?? "0";
+  const waiting = await services.db
+    .selectFrom("notifications")
+    .select("id")
+    .where("account_id", "=", accountId)
+    .where("id", ">", watermark)
+    .where("type", "in", EMAIL_TYPES)
+    .limit(1)
+    .executeTakeFirst();
+  if (!waiting) return;
+  if (await claimBatch(services, accountId, watermark)) {
+    await enqueueJob(services, { type: "notifications.email", accountId }, settleMs);
+  }
 }
