@@ -1,7 +1,14 @@
 // Collections of local actors: followers (also what sendActivity(..., "followers")
 // expands), following, the public outbox and the featured (pinned) posts; and the object
 // dispatcher for each local Note. Pages are keyed by row id, newest first.
-import { type Activity, Announce, Create, Note, type Recipient } from "@fedify/vocab";
+import {
+  type Activity,
+  Announce,
+  Create,
+  Note,
+  type Question,
+  type Recipient,
+} from "@fedify/vocab";
 import { canView } from "../src/statuses/visibility.ts";
 import type { FederationContextData, RoostFederation } from "./context.ts";
 import { type StatusRow, statusToNote } from "./objects/note.ts";
@@ -19,7 +26,10 @@ export function registerCollections(federation: RoostFederation): void {
       async (ctx, identifier, cursor, base) => {
         const account = await findLocalAccount(ctx.data.db, identifier);
         if (!account) return null;
-        // Delivery walks every page; a cursor of "" is the first one.
+        // A null cursor is Fedify asking for everyone at once (delivery to "followers"): a
+        // page there would be taken as the whole list and the rest would never hear. HTTP
+        // readers get pages, starting from the cursor "" (setFirstCursor).
+        const all = cursor === null;
         let query = ctx.data.db
           .selectFrom("follows")
           .innerJoin("accounts", "accounts.id", "follows.account_id")
@@ -31,13 +41,13 @@ export function registerCollections(federation: RoostFederation): void {
           ])
           .where("follows.target_account_id", "=", account.id)
           .where("accounts.suspended_at", "is", null)
-          .orderBy("follows.id", "desc")
-          .limit(PAGE_SIZE + 1);
+          .orderBy("follows.id", "desc");
+        if (!all) query = query.limit(PAGE_SIZE + 1);
         if (cursor) query = query.where("follows.id", "<", cursor);
         // FEP-8fcf: a partial collection holds only the followers on one server.
         if (base) query = query.where("accounts.uri", "like", `${base.origin}/%`);
         const rows = await query.execute();
-        const page = rows.slice(0, PAGE_SIZE);
+        const page = all ? rows : rows.slice(0, PAGE_SIZE);
         const items: Recipient[] = page.map((r) => ({
           id: new URL(r.uri),
           inboxId: r.inbox_url ? new URL(r.inbox_url) : null,
@@ -45,7 +55,7 @@ export function registerCollections(federation: RoostFederation): void {
         }));
         return {
           items,
-          nextCursor: rows.length > PAGE_SIZE ? page[page.length - 1]!.follow_id : null,
+          nextCursor: !all && rows.length > PAGE_SIZE ? page[page.length - 1]!.follow_id : null,
         };
       },
     )
@@ -129,7 +139,7 @@ export function registerCollections(federation: RoostFederation): void {
         .where("statuses.visibility", "in", ["public", "unlisted"])
         .orderBy("status_pins.id", "desc")
         .execute();
-      const items: Note[] = [];
+      const items: (Note | Question)[] = [];
       for (const status of rows) items.push(await statusToNote(ctx, ctx.data, status));
       return { items };
     },
@@ -138,7 +148,9 @@ export function registerCollections(federation: RoostFederation): void {
   federation
     .setObjectDispatcher(Note, "/users/{username}/statuses/{id}", async (ctx, values) => {
       const status = await localStatus(ctx, values.username, values.id);
-      return status ? await statusToNote(ctx, ctx.data, status) : null;
+      // Registered as Note; a post with a poll is served (same path) as a Question. Fedify
+      // serializes whatever object the dispatcher returns.
+      return status ? ((await statusToNote(ctx, ctx.data, status)) as Note) : null;
     })
     // Followers-only and direct posts go only to signed requests from actors who may see
     // them (authorized fetch); everyone else gets the same answer as for a missing post.

@@ -3,6 +3,7 @@
 // Queues are started by the worker role only (manuallyStartQueue), so a web-only process
 // enqueues deliveries and inbox work but never consumes them.
 import { createFederation } from "@fedify/fedify";
+import { skipBlockedDomains } from "../src/moderation/domain-policy-queue.ts";
 import type { Services } from "../src/services.ts";
 import { ROOST_VERSION } from "../src/version.ts";
 import { registerActors } from "./actors.ts";
@@ -33,7 +34,8 @@ function buildFederation(services: Services): RoostFederation {
     // Deliveries to hosts unavailable for days are dropped (federation/hosts.ts).
     queue: {
       inbox: queues.inbox,
-      outbox: skipUnavailableHosts(services, queues.outbox),
+      // ... and so are deliveries to blocked domains (src/moderation/domain-policy-queue.ts).
+      outbox: skipBlockedDomains(services, skipUnavailableHosts(services, queues.outbox)),
       fanout: queues.fanout,
     },
     manuallyStartQueue: true,

@@ -3,6 +3,7 @@
 // (404, or 406 for a browser asking for HTML) falls through to the Hono routes.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../src/http/types.ts";
+import { refuseBlockedInboxPost } from "../src/moderation/domain-policy-inbox.ts";
 import type { Services } from "../src/services.ts";
 import { getFederation } from "./index.ts";
 
@@ -36,6 +37,11 @@ function asAddressed(raw: Request, trustProxy: boolean): Request {
 export function federationMiddleware(services: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!FEDERATION_PATH.test(c.req.path)) return await next();
+    // Activities signed by a blocked domain's key are refused before any work is done.
+    if (c.req.path.endsWith("/inbox") || c.req.path === "/inbox") {
+      const refused = await refuseBlockedInboxPost(services, c.req.raw);
+      if (refused) return refused;
+    }
     const federation = getFederation(services);
     return await federation.fetch(asAddressed(c.req.raw, services.config.trustProxy), {
       contextData: services,
@@ -45,8 +51,10 @@ export function federationMiddleware(services: Services): MiddlewareHandler<AppE
       },
       onNotAcceptable: async () => {
         await next();
-        // No HTML page at this URL (yet): say what we do serve.
-        if (c.res.status === 404) {
+        // No HTML page at this URL: say what we do serve. (A page that exists for the URL
+        // but not for this object, such as a followers-only post, is an HTML 404 and stays.)
+        const page = c.res.headers.get("content-type")?.startsWith("text/html") ?? false;
+        if (c.res.status === 404 && !page) {
           return new Response("Not acceptable", {
             status: 406,
             headers: { "Content-Type": "text/plain", Vary: "Accept" },

@@ -15,6 +15,9 @@ import {
 import type { AccountRow } from "../src/auth/middleware.ts";
 import type { AccountField } from "../src/infra/db/schema.ts";
 import { newId } from "../src/infra/ids.ts";
+import { prepareProfileImageCache } from "../src/media/remote-cache.ts";
+import { blockMarksFor } from "../src/moderation/domain-blocks.ts";
+import { domainPolicy, federationPolicy } from "../src/moderation/domain-policy.ts";
 import type { Services } from "../src/services.ts";
 import { sanitizeHtml } from "./objects/sanitize.ts";
 
@@ -96,12 +99,23 @@ export async function upsertRemoteActor(
     fetched_at: new Date(),
     updated_at: new Date(),
   };
-  return await services.db
+  // A domain block applies to accounts first seen after it too (Mastodon marks them so),
+  // and a domain whose media is rejected gets default avatars and headers.
+  const marks = await blockMarksFor(services.db, domain);
+  if ((await domainPolicy(services.db, domain)).rejectMedia) {
+    values.avatar_url = null;
+    values.header_url = null;
+  }
+  // REMOTE_MEDIA_CACHE: keeps a cached copy of an unchanged picture, queues new ones.
+  const afterWrite = await prepareProfileImageCache(services, uri, values);
+  const row = await services.db
     .insertInto("accounts")
-    .values({ id: newId(), uri, ...values })
+    .values({ id: newId(), uri, ...values, ...marks })
     .onConflict((oc) => oc.column("uri").doUpdateSet(values))
     .returningAll()
     .executeTakeFirstOrThrow();
+  await afterWrite(row);
+  return row;
 }
 
 /** The account row of an actor URI, if known. */
@@ -128,6 +142,9 @@ export async function accountOfActor(
   options: ActorFetchOptions = {},
 ): Promise<AccountRow | null> {
   if (!id) return null;
+  // Nothing from a suspended domain is taken in (the inbox's second gate, after the
+  // signature check in federation/middleware.ts), nor resolved for local users.
+  if ((await federationPolicy(services, id)).suspended) return null;
   const known = await findAccountByUri(services, id);
   if (known && !isStale(known)) return known;
   if (known && known.domain === null) return known;

@@ -6,20 +6,42 @@ import { healthRoutes } from "./api/health.ts";
 import { accountStatusesRoutes } from "./api/mastodon/account-statuses.ts";
 import { accountRoutes } from "./api/mastodon/accounts.ts";
 import { accountRelationshipRoutes } from "./api/mastodon/accounts-relationships.ts";
+import { adminAccountRoutes } from "./api/mastodon/admin/accounts.ts";
+import { adminActionLogRoutes } from "./api/mastodon/admin/action-logs.ts";
+import { adminAnalyticsRoutes } from "./api/mastodon/admin/analytics.ts";
+import { adminCanonicalEmailBlockRoutes } from "./api/mastodon/admin/canonical-email-blocks.ts";
+import { adminDomainAllowRoutes } from "./api/mastodon/admin/domain-allows.ts";
+import { adminDomainBlockRoutes } from "./api/mastodon/admin/domain-blocks.ts";
+import { adminEmailDomainBlockRoutes } from "./api/mastodon/admin/email-domain-blocks.ts";
+import { adminIpBlockRoutes } from "./api/mastodon/admin/ip-blocks.ts";
+import { adminReportRoutes } from "./api/mastodon/admin/reports.ts";
+import { adminRuleRoutes } from "./api/mastodon/admin/rules.ts";
+import { adminSettingsRoutes } from "./api/mastodon/admin/settings.ts";
+import { adminTrendRoutes } from "./api/mastodon/admin/trends.ts";
 import { appsRoutes } from "./api/mastodon/apps.ts";
 import { conversationRoutes } from "./api/mastodon/conversations.ts";
 import { credentialRoutes } from "./api/mastodon/credentials.ts";
+import { domainBlockRoutes } from "./api/mastodon/domain-blocks.ts";
+import { featuredTagRoutes } from "./api/mastodon/featured-tags.ts";
+import { filterRoutes } from "./api/mastodon/filters.ts";
+import { filterV1Routes } from "./api/mastodon/filters-v1.ts";
 import { followRequestRoutes } from "./api/mastodon/follow-requests.ts";
 import { instanceRoutes } from "./api/mastodon/instance.ts";
 import { launchRoutes } from "./api/mastodon/launch.ts";
 import { launchExtraRoutes } from "./api/mastodon/launch-extras.ts";
+import { listRoutes } from "./api/mastodon/lists.ts";
 import { listsOfThingsRoutes } from "./api/mastodon/lists-of-things.ts";
 import { markerRoutes } from "./api/mastodon/markers.ts";
 import { mediaRoutes } from "./api/mastodon/media.ts";
+import { notificationRequestRoutes } from "./api/mastodon/notification-requests.ts";
 import { notificationRoutes } from "./api/mastodon/notifications.ts";
 import { notificationV2Routes } from "./api/mastodon/notifications-v2.ts";
+import { pollRoutes } from "./api/mastodon/polls.ts";
+import { profileRoutes } from "./api/mastodon/profile.ts";
 import { pushRoutes } from "./api/mastodon/push.ts";
 import { registrationRoutes } from "./api/mastodon/registrations.ts";
+import { reportRoutes } from "./api/mastodon/reports.ts";
+import { scheduledStatusRoutes } from "./api/mastodon/scheduled-statuses.ts";
 import { searchRoutes } from "./api/mastodon/search.ts";
 import { statusRoutes } from "./api/mastodon/statuses.ts";
 import { statusActionRoutes } from "./api/mastodon/statuses-actions.ts";
@@ -27,6 +49,7 @@ import { streamingRoutes } from "./api/mastodon/streaming.ts";
 import { suggestionRoutes } from "./api/mastodon/suggestions.ts";
 import { tagRoutes } from "./api/mastodon/tags.ts";
 import { timelineRoutes } from "./api/mastodon/timelines.ts";
+import { translationRoutes } from "./api/mastodon/translations.ts";
 import { trendRoutes } from "./api/mastodon/trends.ts";
 import { mediaFileRoutes } from "./api/media-files.ts";
 import { oauthRoutes } from "./api/oauth/routes.ts";
@@ -41,8 +64,10 @@ import { rateLimitMiddleware } from "./http/middleware/rate-limit.ts";
 import { securityHeaders } from "./http/middleware/security-headers.ts";
 import type { AppEnv } from "./http/types.ts";
 import { uploadBodyLimitFor, uploadBodyLimits } from "./media/limits.ts";
+import { noAccessMiddleware } from "./moderation/ip-blocks.ts";
 import type { Services } from "./services.ts";
 import { authPageRoutes } from "./web/auth-pages.ts";
+import { publicPageRoutes } from "./web/public-pages-routes.ts";
 
 export function createApp(services: Services): Hono<AppEnv> {
   const { config } = services;
@@ -53,6 +78,8 @@ export function createApp(services: Services): Hono<AppEnv> {
     await next();
   });
   app.use("*", clientIp(config.trustProxy));
+  // Addresses an admin shut out (IP blocks with severity no_access) get nothing at all.
+  app.use("*", noAccessMiddleware());
   if (config.metricsEnabled) app.use("*", metricsMiddleware());
   app.use("*", securityHeaders());
   app.use("*", corsMiddleware());
@@ -84,6 +111,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/", wellKnownRoutes(services));
   app.route("/", oauthRoutes());
   app.route("/", authPageRoutes());
+  // Profile and post pages for browsers (ActivityPub clients get JSON from Fedify first).
+  app.route("/", publicPageRoutes());
   app.route("/", staticAssetRoutes());
   app.route("/", mediaFileRoutes(services));
   app.route("/api", instanceRoutes(services));
@@ -98,10 +127,13 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/api", accountRoutes());
   app.route("/api", followRequestRoutes());
   app.route("/api", timelineRoutes());
+  app.route("/api", listRoutes());
+  app.route("/api", notificationRequestRoutes()); // before notificationRoutes: fixed paths
   app.route("/api", notificationRoutes());
   app.route("/api", notificationV2Routes());
   app.route("/api", markerRoutes());
   app.route("/api", statusRoutes());
+  app.route("/api", pollRoutes());
   app.route("/api", statusActionRoutes());
   app.route("/api", accountStatusesRoutes());
   app.route("/api", searchRoutes());
@@ -110,10 +142,30 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/api", suggestionRoutes());
   app.route("/api", listsOfThingsRoutes());
   app.route("/api", launchRoutes());
+  app.route("/api", filterRoutes());
+  app.route("/api", filterV1Routes());
   app.route("/api", conversationRoutes());
   app.route("/api", pushRoutes());
   app.route("/api", streamingRoutes());
   app.route("/api", mediaRoutes());
+  app.route("/api", adminDomainBlockRoutes());
+  app.route("/api", adminDomainAllowRoutes());
+  app.route("/api", adminEmailDomainBlockRoutes());
+  app.route("/api", adminCanonicalEmailBlockRoutes());
+  app.route("/api", adminIpBlockRoutes());
+  app.route("/api", adminRuleRoutes());
+  app.route("/api", adminSettingsRoutes());
+  app.route("/api", scheduledStatusRoutes());
+  app.route("/api", domainBlockRoutes());
+  app.route("/api", featuredTagRoutes());
+  app.route("/api", profileRoutes());
+  app.route("/api", translationRoutes());
+  app.route("/api", reportRoutes());
+  app.route("/api", adminAccountRoutes());
+  app.route("/api", adminReportRoutes());
+  app.route("/api", adminActionLogRoutes());
+  app.route("/api", adminAnalyticsRoutes());
+  app.route("/api", adminTrendRoutes());
   // -- end of API resources --
 
   app.all("/api/*", () => {

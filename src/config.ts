@@ -45,6 +45,13 @@ const schema = z.object({
   NOTIFICATION_EMAIL_DELAY: z.coerce.number().min(0).max(86_400).default(300),
   TRUST_PROXY: bool.default(false),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: bool.default(false),
+  // Allowlist federation (Mastodon's LIMITED_FEDERATION_MODE): only admin-allowed domains.
+  LIMITED_FEDERATION_MODE: bool.default(false),
+  // Trends: unreviewed hashtags and posts stay off the public trends until staff approve them.
+  TRENDS_REQUIRE_REVIEW: bool.default(false),
+  // The daily report mailed to admins (new users, activity, open reports): hour of day, UTC.
+  ADMIN_REPORT_HOUR: z.coerce.number().int().min(0).max(23).default(6),
+  ADMIN_REPORT_ENABLED: bool.default(true),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
   INSTANCE_TITLE: z.string().min(1).max(200).default("Roost"),
   INSTANCE_DESCRIPTION: z.string().max(5000).default("A Roost community."),
@@ -70,6 +77,9 @@ const schema = z.object({
   MEDIA_VIDEO_LIMIT: z.coerce.number().int().min(1024).default(103_809_024),
   MEDIA_MAX_ATTACHMENTS: z.coerce.number().int().min(1).max(20).default(4),
   MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  // Remote attachments, avatars and headers: false shows them by their own URLs; true
+  // fetches a copy in a worker job and serves it from the media storage.
+  REMOTE_MEDIA_CACHE: bool.default(false),
   // Tracing is on when an OTLP endpoint is set; the exporter reads the other OTEL_* itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: url(["http:", "https:"]).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(["http:", "https:"]).optional(),
@@ -107,7 +117,11 @@ function toConfig(env: z.infer<typeof schema>) {
     mailFrom: env.MAIL_FROM ?? `Roost <notifications@${publicUrl.hostname}>`,
     notificationEmailDelayMs: Math.round(env.NOTIFICATION_EMAIL_DELAY * 1000),
     trustProxy: env.TRUST_PROXY,
+    trendsRequireReview: env.TRENDS_REQUIRE_REVIEW,
+    adminReportHour: env.ADMIN_REPORT_HOUR,
+    adminReportEnabled: env.ADMIN_REPORT_ENABLED,
     allowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
+    limitedFederationMode: env.LIMITED_FEDERATION_MODE,
     logLevel: env.LOG_LEVEL,
     instance: {
       title: env.INSTANCE_TITLE,
@@ -138,6 +152,8 @@ function toConfig(env: z.infer<typeof schema>) {
       maxAttachments: env.MEDIA_MAX_ATTACHMENTS,
       /** Images processed at once per process: bounds peak memory. */
       concurrency: env.MEDIA_CONCURRENCY,
+      /** Fetch and serve copies of remote media (src/media/remote-cache.ts). */
+      remoteCache: env.REMOTE_MEDIA_CACHE,
     },
     /** Where OpenTelemetry is configured by the standard OTEL_* variables. */
     otel: {

@@ -2,7 +2,7 @@
 // removed through the API, the direct timeline, live `conversation` events, and direct
 // statuses staying out of everyone else's sight.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountChannel } from "../src/streaming/channels.ts";
+import { ADDRESSED_CHANNEL } from "../src/streaming/channels.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { expectSchema } from "./helpers/openapi.ts";
 import { sleep, until } from "./helpers/queue-backends.ts";
@@ -77,9 +77,11 @@ describe("conversations", () => {
 
   it("a direct message starts a conversation for both sides, unread for the recipient", async () => {
     const events: Json[] = [];
-    const unsubscribe = await ctx.services.pubsub.subscribe(accountChannel(bob.account.id), (m) =>
-      events.push(JSON.parse(m)),
-    );
+    // Streaming events for named accounts share one channel; keep those addressed to bob.
+    const unsubscribe = await ctx.services.pubsub.subscribe(ADDRESSED_CHANNEL, (m) => {
+      const message = JSON.parse(m);
+      if (message.recipients.includes(bob.account.id)) events.push(message);
+    });
     first = await dm(alice, "@bob hello there");
     const list = await waitFor(bob, (l) => l.length === 1);
     const [conv] = list;

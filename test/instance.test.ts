@@ -110,17 +110,19 @@ describe("instance endpoints (defaults)", () => {
     expect(message).toContain("/registrations/enabled must be boolean");
   });
 
-  test("peers, rules and domain blocks are empty lists", async () => {
-    for (const path of [
-      "/api/v1/instance/peers",
-      "/api/v1/instance/rules",
-      "/api/v1/instance/domain_blocks",
-    ]) {
+  test("peers and rules are empty lists", async () => {
+    for (const path of ["/api/v1/instance/peers", "/api/v1/instance/rules"]) {
       const { res, body } = await get(ctx, path);
       expect(res.status, path).toBe(200);
       expect(body, path).toEqual([]);
       expectResponseSchema("GET", path, 200, body);
     }
+  });
+
+  test("domain blocks are shown to signed-in users only by default, as on Mastodon", async () => {
+    // The listing itself is covered by test/admin-domain-blocks.test.ts.
+    const { res } = await get(ctx, "/api/v1/instance/domain_blocks");
+    expect(res.status).toBe(404);
   });
 
   test("activity has twelve weekly buckets of strings, newest first", async () => {

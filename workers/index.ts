@@ -1,6 +1,7 @@
 // Starts the queue listeners of a worker process. Each queue's processor is registered here;
 // Fedify's queues (inbox, outbox, fanout) are consumed by Fedify itself (startQueue).
 import { getFederation } from "../federation/index.ts";
+import { scheduleDailyReport } from "../src/analytics/daily-report.ts";
 import { log } from "../src/infra/logging.ts";
 import type { QueueName } from "../src/infra/queue/types.ts";
 import { scheduleMediaPrune } from "../src/media/jobs.ts";
@@ -34,10 +35,12 @@ export function startWorkers(services: Services): Workers {
     );
   }
   const stopMediaPrune = scheduleMediaPrune(services);
+  const stopDailyReport = scheduleDailyReport(services);
   logger.info("Workers started");
   return {
     async stop() {
       stopMediaPrune();
+      stopDailyReport();
       controller.abort();
       await Promise.all(listeners);
     },

@@ -21,8 +21,20 @@ export interface JobTypes {
   "notifications.email": { accountId: string };
   /** Processes a queued upload (POST /api/v2/media); see src/media/jobs.ts. */
   "media.process": { mediaId: string };
+  /** Mails yesterday's report to admins once it's due; see src/analytics/daily-report.ts. */
+  "admin.daily_report": Record<string, never>;
   /** Removes day-old unattached uploads (hourly, per worker); see src/media/jobs.ts. */
   "media.prune": Record<string, never>;
+  /** Fetches a copy of one remote attachment (REMOTE_MEDIA_CACHE); see src/media/remote-cache.ts. */
+  "media.cache_remote": { mediaId: string };
+  /** Fetches a copy of a remote avatar or header (REMOTE_MEDIA_CACHE); see src/media/remote-cache.ts. */
+  "media.cache_profile_image": { accountId: string; kind: "avatar" | "header"; url: string };
+  /** Publishes a scheduled status at its time (a delayed job); see src/scheduled/publish.ts. */
+  "scheduled.publish": { scheduledStatusId: string };
+  /** Sends a local poll's new totals after votes (debounced); see src/polls/jobs.ts. */
+  "poll.distribute": { pollId: string };
+  /** Notifies a poll's local author and voters at its end; see src/polls/jobs.ts. */
+  "poll.expire": { pollId: string };
 }
 
 export type Job = { [K in keyof JobTypes]: { type: K } & JobTypes[K] }[keyof JobTypes];
@@ -39,6 +51,13 @@ const processors: { [K in keyof JobTypes]: Processor<K> } = {
   },
   "media.process": (services, { mediaId }) => runMediaProcess(services, mediaId),
   "media.prune": (services) => runMediaPrune(services),
+  "media.cache_remote": async (services, { mediaId }) =>
+    (await import("../src/media/remote-cache.ts")).cacheRemoteAttachment(services, mediaId),
+  "media.cache_profile_image": async (services, job) =>
+    (await import("../src/media/remote-cache.ts")).cacheRemoteProfileImage(services, job),
+  "admin.daily_report": async (services) => {
+    await (await import("../src/analytics/daily-report.ts")).sendDailyReport(services);
+  },
   // Loaded on first use: these modules enqueue jobs, so they import this file.
   "push.deliver": async (services, { subscriptionId, notificationId }) =>
     (await import("../src/push/deliver.ts")).deliverPush(services, {
@@ -49,6 +68,15 @@ const processors: { [K in keyof JobTypes]: Processor<K> } = {
     (await import("../src/notifications/email-batch.ts")).sendNotificationEmail(
       services,
       accountId,
+    ),
+  "poll.distribute": async (services, { pollId }) =>
+    (await import("../src/polls/jobs.ts")).runPollDistribution(services, pollId),
+  "poll.expire": async (services, { pollId }) =>
+    (await import("../src/polls/jobs.ts")).runPollExpiry(services, pollId),
+  "scheduled.publish": async (services, { scheduledStatusId }) =>
+    (await import("../src/scheduled/publish.ts")).publishScheduledStatus(
+      services,
+      scheduledStatusId,
     ),
   event: async (services, { subscriber, name, payload }) => {
     const handler = subscribers[subscriber]?.[name] as EventHandler<EventName> | undefined;

@@ -5,6 +5,7 @@
 import type { InboxContext } from "@fedify/fedify";
 import type { Create } from "@fedify/vocab";
 import { log } from "../../src/infra/logging.ts";
+import { receivePollVote } from "../../src/polls/activitypub.ts";
 import type { FederationContextData } from "../context.ts";
 import { isStatusObject } from "../objects/remote-content.ts";
 import { upsertRemoteStatus } from "../objects/remote-status.ts";
@@ -34,6 +35,8 @@ export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   }
   const author = await contentSender(ctx, create);
   if (!author) return;
+  // A vote on one of our polls is a Note too; it is counted, not kept as a reply.
+  if (await receivePollVote(ctx.data, object, author)) return;
   await upsertRemoteStatus(ctx, ctx.data, object, {
     author,
     audience: { to: create.toIds, cc: create.ccIds },

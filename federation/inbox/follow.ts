@@ -39,7 +39,8 @@ export async function remoteSender(
     () => activity.getActor(ctx),
     ctx,
   );
-  return account && account.domain !== null ? account : null;
+  // A suspended account's follows, blocks and undos are refused like its content.
+  return account && account.domain !== null && !account.suspended_at ? account : null;
 }
 
 export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {

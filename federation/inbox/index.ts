@@ -2,25 +2,33 @@
 // shared inbox (/inbox) and per actor (/users/{identifier}/inbox).
 import {
   Accept,
+  Add,
   Announce,
   Block,
   Create,
   Delete,
   EmojiReact,
+  Flag,
   Follow,
   Like,
+  Move,
   Reject,
+  Remove,
   Undo,
   Update,
 } from "@fedify/vocab";
 import { log } from "../../src/infra/logging.ts";
 import type { RoostFederation } from "../context.ts";
+import { onAdd } from "./add.ts";
 import { onAnnounce, undoAnnounce, undoAnnounceByUri } from "./announce.ts";
 import { onBlock } from "./block.ts";
 import { onCreate } from "./create.ts";
 import { onDelete } from "./delete.ts";
+import { onFlag } from "./flag.ts";
 import { onAccept, onFollow, onReject } from "./follow.ts";
 import { onEmojiReact, onLike, undoFavouriteByUri, undoLike } from "./like.ts";
+import { onMove } from "./move.ts";
+import { onRemove } from "./remove.ts";
 import { undoListener } from "./undo.ts";
 import { onUpdate } from "./update.ts";
 
@@ -39,6 +47,10 @@ export function registerInbox(federation: RoostFederation): void {
     .on(Like, onLike)
     .on(EmojiReact, onEmojiReact)
     .on(Announce, onAnnounce)
+    .on(Flag, onFlag)
+    .on(Move, onMove)
+    .on(Add, onAdd)
+    .on(Remove, onRemove)
     .on(
       Undo,
       undoListener({

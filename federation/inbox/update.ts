@@ -2,10 +2,11 @@
 // history (status_edits: the original version first, as Mastodon does) and is applied
 // once: an Update not newer than the last edit changes nothing.
 import type { InboxContext } from "@fedify/fedify";
-import { isActor, type Update } from "@fedify/vocab";
+import { isActor, Question, type Update } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";
 import { emitEvent } from "../../src/events/emit.ts";
 import { newId } from "../../src/infra/ids.ts";
+import { upsertRemotePoll } from "../../src/polls/remote.ts";
 import type { FederationContextData } from "../context.ts";
 import { isStatusObject, readStatusFields, type StatusObject } from "../objects/remote-content.ts";
 import {
@@ -44,6 +45,8 @@ export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
     return;
   }
   if (existing.account_id !== author.id || existing.local) return;
+  // Poll servers send an Update whenever the counts change, not only on edits.
+  if (object instanceof Question) await upsertRemotePoll(ctx.data, existing, object);
   await applyEdit(ctx, existing, object, author, audience);
 }
 

@@ -1,11 +1,13 @@
-// The outbound shape of a local status: a Note whose audience (to/cc) follows Mastodon's
-// mapping of visibility, with Mention and Hashtag tags. Used by the object dispatcher, the
+// The outbound shape of a local status: a Note (a Question when it has a poll) whose
+// audience (to/cc) follows Mastodon's mapping of visibility, with Mention and Hashtag tags. Used by the object dispatcher, the
 // outbox collection and the delivery subscriber, so every copy of a post looks the same.
 import { type Context, LanguageString } from "@fedify/fedify";
-import { Document, Hashtag, Mention, Note, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { Document, Hashtag, Mention, Note, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
 import { acctOf } from "../../src/accounts/serializers.ts";
 import type { StatusesTable } from "../../src/infra/db/schema.ts";
 import { serializeMedia } from "../../src/media/serializer.ts";
+import { questionValues } from "../../src/polls/activitypub.ts";
+import { findPollOfStatus } from "../../src/polls/store.ts";
 import type { Services } from "../../src/services.ts";
 import type { FederationContextData } from "../context.ts";
 import { toInstant } from "../util.ts";
@@ -55,7 +57,7 @@ export async function statusToNote(
   ctx: Context<FederationContextData>,
   services: Services,
   status: StatusRow,
-): Promise<Note> {
+): Promise<Note | Question> {
   const { db, config } = services;
   const author = await db
     .selectFrom("accounts")
@@ -91,7 +93,8 @@ export async function statusToNote(
     followers,
     mentioned.map((m) => new URL(m.uri)),
   );
-  return new Note({
+  const poll = await findPollOfStatus(db, status.id);
+  const values = {
     id: new URL(status.uri),
     attribution: new URL(author.uri),
     url: new URL(status.url ?? status.uri),
@@ -138,5 +141,7 @@ export async function statusToNote(
           }),
       ),
     ],
-  });
+  };
+  // A post with a poll goes out as a Question, as Mastodon sends it.
+  return poll ? new Question({ ...values, ...questionValues(poll) }) : new Note(values);
 }

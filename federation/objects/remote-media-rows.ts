@@ -3,7 +3,8 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../../src/infra/db/schema.ts";
 import { newId } from "../../src/infra/ids.ts";
-import type { RemoteAttachment } from "./remote-media.ts";
+import { domainPolicy } from "../../src/moderation/domain-policy.ts";
+import { asRejectedMedia, type RemoteAttachment } from "./remote-media.ts";
 
 export async function writeRemoteAttachments(
   trx: Transaction<Database>,
@@ -12,6 +13,14 @@ export async function writeRemoteAttachments(
   attachments: RemoteAttachment[],
 ): Promise<void> {
   if (attachments.length === 0) return;
+  const author = await trx
+    .selectFrom("accounts")
+    .select("domain")
+    .where("id", "=", accountId)
+    .executeTakeFirst();
+  if (author?.domain && (await domainPolicy(trx, author.domain)).rejectMedia) {
+    attachments = asRejectedMedia(attachments);
+  }
   await trx
     .insertInto("media_attachments")
     .values(

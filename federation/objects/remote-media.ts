@@ -138,3 +138,12 @@ export async function readAttachments(object: APObject): Promise<RemoteAttachmen
   }
   return out;
 }
+
+/**
+ * Attachments of a domain whose media is rejected (a domain block's reject_media): kept
+ * as links to their remote URL, typed "unknown" with no preview, so clients neither load
+ * nor show the files (Mastodon leaves such media undownloaded and shows links).
+ */
+export function asRejectedMedia(attachments: RemoteAttachment[]): RemoteAttachment[] {
+  return attachments.map((a) => ({ ...a, type: "unknown", blurhash: null, meta: {} }));
+}

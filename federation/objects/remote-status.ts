@@ -2,13 +2,14 @@
 // Announce (the boosted post) and for reply parents; it decides whether an object may be
 // trusted, stores it once (the uri is unique), and emits status.created after the commit.
 import type { Context } from "@fedify/fedify";
-import { type Object as APObject, isActor } from "@fedify/vocab";
+import { type Object as APObject, isActor, Question } from "@fedify/vocab";
 import type { Selectable, Transaction } from "kysely";
 import type { AccountRow } from "../../src/auth/middleware.ts";
 import { emitEvent } from "../../src/events/emit.ts";
 import type { Database, StatusesTable } from "../../src/infra/db/schema.ts";
 import { newId } from "../../src/infra/ids.ts";
 import { log } from "../../src/infra/logging.ts";
+import { upsertRemotePoll } from "../../src/polls/remote.ts";
 import type { Services } from "../../src/services.ts";
 import { findOrCreateTags } from "../../src/tags/tags.ts";
 import type { FederationContextData } from "../context.ts";
@@ -134,6 +135,9 @@ export async function upsertRemoteStatus(
   }
   const parent = await resolveParent(ctx, services, fields.inReplyTo, options.fetchDepth ?? 0);
   const created = await insertStatus(services, object.id.href, author, fields, parent);
+  if (created.inserted && object instanceof Question) {
+    await upsertRemotePoll(services, created.row, object);
+  }
   if (created.inserted) await emitEvent(services, "status.created", { statusId: created.row.id });
   return created.row;
 }

@@ -15,6 +15,7 @@ import {
   emailChangeMail,
   type MailSite,
 } from "../mail/templates.ts";
+import { screenSignUp } from "../moderation/email-blocks.ts";
 import type { Services } from "../services.ts";
 import {
   createLocalUser,
@@ -98,15 +99,20 @@ export async function signUp(
   if (reason.length > REASON_MAX) {
     add(details, "reason", "ERR_TOO_LONG", `is too long (maximum is ${REASON_MAX} characters)`);
   }
+  // Admin blocks (email domains, canonical addresses, IP ranges) refuse or hold sign-ups.
+  const screening = await screenSignUp(services.db, fields.email, input.ip);
+  for (const [field, errors] of Object.entries(screening.refusals)) {
+    for (const e of errors) add(details, field, e.error, e.description);
+  }
   if (Object.keys(details).length) throw validationError(details);
 
-  const approved = mode === "open";
+  const approved = mode === "open" && !screening.needsApproval;
   const { account, user } = await createLocalUser(services.db, services.config, {
     ...fields,
     confirmed: false,
     approved,
     locale: locale ? locale.replace("_", "-") : "en",
-    reason: mode === "approval" && reason ? reason : null,
+    reason: !approved && reason ? reason : null,
     signUpIp: input.ip ?? null,
   });
   const token = await storeConfirmationToken(services.db, user.id);

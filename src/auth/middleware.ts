@@ -2,6 +2,7 @@
 // endpoint runs: a valid token, the scope the endpoint needs, and a user who may act.
 import type { Context, MiddlewareHandler } from "hono";
 import type { Selectable } from "kysely";
+import { recordActivity } from "../analytics/activity.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { AccountsTable, UsersTable } from "../infra/db/schema.ts";
@@ -36,9 +37,12 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c);
     if (token) {
-      const auth = await findToken(c.get("services").db, token);
-      if (auth) c.set("auth", auth);
-      else c.set("authInvalid", true);
+      const services = c.get("services");
+      const auth = await findToken(services.db, token);
+      if (auth) {
+        c.set("auth", auth);
+        if (auth.account) recordActivity(services, auth.account.id);
+      } else c.set("authInvalid", true);
     }
     await next();
   };

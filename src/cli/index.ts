@@ -19,7 +19,9 @@ Commands:
                   [--reset-password]
   accounts delete <username>
   media prune-remote [--days N]
+  settings show | set <name> <value> | unset <name>
   settings registrations open|approval|closed
+  settings rules [list | add <text> [--hint H] | remove <id>]
 
 Run "npm run cli -- accounts --help" or "... settings --help" for details.
 It reads the same environment (and .env) as the server. See docs/cli.md.`;

@@ -26,8 +26,21 @@ export interface DomainEvents {
   "follow_request.rejected": { accountId: string; targetAccountId: string; uri: string | null };
   "block.created": { accountId: string; targetAccountId: string; uri: string | null };
   "block.removed": { accountId: string; targetAccountId: string; uri: string | null };
+  /** A local account pinned or unpinned its own status (federation: Add/Remove to featured). */
+  "status.pinned": { accountId: string; statusId: string; uri: string };
+  "status.unpinned": { accountId: string; statusId: string; uri: string };
   "account.updated": { accountId: string };
+  /** A local account voted on a remote poll (federation sends the votes to its author). */
+  "poll.voted": { pollId: string; accountId: string; voteIds: string[] };
   "account.deleted": { accountId: string; uri: string; local: boolean };
+  /** A local or remote account was suspended by staff (local: the actor Delete goes out). */
+  "account.suspended": { accountId: string };
+  /** A report is forwarded to other servers as a Flag (src/moderation/reports.ts). */
+  "report.forwarded": { reportId: string; domains: string[] };
+  /** The account's custom filters (v1 or v2, keywords or statuses) were created, changed or removed. */
+  "filters.changed": { accountId: string };
+  /** Accounts joined one of the owner's lists (timelines back-fills the list feed). */
+  "list.accounts_added": { listId: string; accountIds: string[] };
   /** A notification was stored for a local account (push, email and streaming react). */
   "notification.created": {
     notificationId: string;

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Config } from "../config.ts";
 import type { Db } from "../infra/db/index.ts";
 import { log } from "../infra/logging.ts";
+import { activeRules } from "./rules.ts";
 
 const logger = log("instance");
 
@@ -34,7 +35,13 @@ export interface InstanceSettings {
   languages: string[];
   /** An absolute URL of the banner image, or null for none. */
   thumbnailUrl: string | null;
+  /** The username of the local contact account, or null. */
+  contactUsername: string | null;
+  showDomainBlocks: DomainBlocksExposure;
+  showDomainBlocksRationale: DomainBlocksExposure;
 }
+
+export type DomainBlocksExposure = "disabled" | "users" | "all";
 
 const ruleInput = z.union([
   z.string().min(1),
@@ -57,6 +64,15 @@ const settingSchemas = {
   max_status_chars: z.number().int().min(1).max(100_000),
   languages: z.array(z.string().regex(/^[a-z]{2}$/)),
   thumbnail_url: z.url({ protocol: /^https?$/ }).nullable(),
+  /** The local account shown as the contact (its username); null for none. */
+  contact_username: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,30}$/)
+    .nullable(),
+  /** Who sees /api/v1/instance/domain_blocks (Mastodon's show_domain_blocks). */
+  show_domain_blocks: z.enum(["disabled", "users", "all"]),
+  /** Who sees the public comments in that list. */
+  show_domain_blocks_rationale: z.enum(["disabled", "users", "all"]),
 } as const;
 
 type SettingSchemas = typeof settingSchemas;
@@ -65,6 +81,15 @@ export type InstanceSettingValue<K extends InstanceSettingKey> = z.input<Setting
 
 function isKey(key: string): key is InstanceSettingKey {
   return Object.hasOwn(settingSchemas, key);
+}
+
+/** The keys an admin may set, for the settings API and the CLI. */
+export const INSTANCE_SETTING_KEYS = Object.keys(settingSchemas) as InstanceSettingKey[];
+
+/** Checks one setting's value; the zod error message when it does not fit. */
+export function checkInstanceSetting(key: InstanceSettingKey, value: unknown): string | null {
+  const result = settingSchemas[key].safeParse(value);
+  return result.success ? null : (result.error.issues[0]?.message ?? "is invalid");
 }
 
 export async function getInstanceSettings(db: Db, config: Config): Promise<InstanceSettings> {
@@ -99,10 +124,15 @@ export async function getInstanceSettings(db: Db, config: Config): Promise<Insta
     contactEmail: values.contact_email ?? instance.contactEmail,
     registrations: values.registrations ?? instance.registrations,
     registrationsMessage: values.registrations_message ?? null,
-    rules: (values.rules ?? []).map(normalizeRule),
+    // Rules edited through the admin API (the rules table) win over the older settings key.
+    rules: (await activeRules(db)) ?? (values.rules ?? []).map(normalizeRule),
     maxStatusChars: values.max_status_chars ?? instance.maxStatusChars,
     languages: values.languages ?? ["en"],
     thumbnailUrl: values.thumbnail_url ?? null,
+    contactUsername: values.contact_username ?? null,
+    // Mastodon lists the blocks to signed-in users unless the admin says otherwise.
+    showDomainBlocks: values.show_domain_blocks ?? "users",
+    showDomainBlocksRationale: values.show_domain_blocks_rationale ?? "users",
   };
 }
 

@@ -87,10 +87,14 @@ function refused(): ApiError {
 }
 
 /**
- * Processes an image upload whose type was detected from its bytes. Refuses (422) images
+ * Processes an image upload (its bytes, or the path of a file holding them) whose type was
+ * detected from its bytes. Refuses (422) images
  * over MAX_INPUT_PIXELS before decoding them, and anything sharp cannot read.
  */
-export async function processImage(input: Uint8Array, detected: Detected): Promise<ProcessedImage> {
+export async function processImage(
+  input: Uint8Array | string,
+  detected: Detected,
+): Promise<ProcessedImage> {
   const animated = detected.mime === "image/gif" || detected.mime === "image/webp";
   const open = () =>
     sharp(input, {
@@ -225,7 +229,7 @@ function tooLarge(): ApiError {
 
 /** An avatar or header: cropped to Mastodon's sizes, metadata stripped, re-encoded. */
 export async function processProfileImage(
-  input: Uint8Array,
+  input: Uint8Array | string,
   detected: Detected,
   size: { width: number; height: number },
 ): Promise<ProcessedFile> {

@@ -6,12 +6,12 @@ import { ApiError } from "../http/errors.ts";
 import { newId } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
 import { processingSlots, processProfileImage } from "./process.ts";
-import { readUpload } from "./service.ts";
+import { imageInput, readUpload } from "./service.ts";
 import { mediaStorage } from "./storage.ts";
 
 export type ProfileImageKind = "avatar" | "header";
 
-const SIZES = {
+export const PROFILE_IMAGE_SIZES = {
   avatar: { width: 400, height: 400 },
   header: { width: 1500, height: 500 },
 } as const;
@@ -21,16 +21,16 @@ export async function storeProfileImage(
   services: Services,
   accountId: string,
   kind: ProfileImageKind,
-  file: File,
+  file: unknown,
 ): Promise<string> {
-  const { bytes, detected } = await readUpload(services, file);
+  const { upload, detected } = await readUpload(services, file);
   if (detected.type !== "image") {
     throw ApiError.unprocessable(
       `Validation failed: ${kind === "avatar" ? "Avatar" : "Header"} content type is invalid`,
     );
   }
-  const processed = await processingSlots(services.config.media.concurrency).run(() =>
-    processProfileImage(bytes, detected, SIZES[kind]),
+  const processed = await processingSlots(services.config.media.concurrency).run(async () =>
+    processProfileImage(await imageInput(upload), detected, PROFILE_IMAGE_SIZES[kind]),
   );
   const storage = mediaStorage(services.config);
   const key = `accounts/${kind}s/${accountId}/${newId()}.${processed.extension}`;

@@ -11,17 +11,21 @@ import { newId } from "../infra/ids.ts";
 import { MEDIA_LIMITS } from "../instance/limits.ts";
 import type { Services } from "../services.ts";
 import { type Detected, detectMedia } from "./detect.ts";
+import { ffmpegAvailable } from "./ffmpeg.ts";
+import { storeAudioVideo } from "./ffmpeg-media.ts";
 import { processImage, processingSlots } from "./process.ts";
 import type { MediaRow } from "./serializer.ts";
-import { mediaStorage } from "./storage.ts";
+import { LocalStorage, mediaStorage } from "./storage.ts";
+import { asUpload, type Upload, uploadFromDisk, uploadFromFile } from "./upload.ts";
 
 type Trx = Transaction<Database>;
 
 export interface MediaInput {
-  file: File;
+  /** A File or an Upload (src/media/upload.ts); anything else is a 422. */
+  file: unknown;
   description?: string;
   focus?: { x: number; y: number };
-  thumbnail?: File;
+  thumbnail?: Upload;
 }
 
 const mb = (bytes: number) => `${Math.round(bytes / 1_048_576)} MB`;
@@ -30,22 +34,36 @@ export function mediaKey(id: string, name: string, extension?: string): string {
   return `media_attachments/${id}/${name}${extension ? `.${extension}` : ""}`;
 }
 
-/** Reads an upload and checks its type (from its bytes) and size against the limits. */
+/**
+ * Checks an upload's type (from its first bytes, never its name) and size against the
+ * limits. The file is not read whole: callers hand its path or bytes on when they need them.
+ */
 export async function readUpload(
   services: Services,
   file: unknown,
-): Promise<{ bytes: Buffer; detected: Detected }> {
-  if (!(file instanceof File))
-    throw ApiError.unprocessable("Validation failed: File can't be blank");
+): Promise<{ upload: Upload; detected: Detected }> {
+  const upload = asUpload(file);
+  if (!upload) throw ApiError.unprocessable("Validation failed: File can't be blank");
   const { imageLimit, videoLimit } = services.config.media;
-  // Refused before reading when it cannot fit any limit.
-  if (file.size > Math.max(imageLimit, videoLimit)) throw tooBig(Math.max(imageLimit, videoLimit));
-  const bytes = Buffer.from(await file.arrayBuffer());
-  const detected = detectMedia(bytes);
+  if (upload.size > Math.max(imageLimit, videoLimit))
+    throw tooBig(Math.max(imageLimit, videoLimit));
+  const detected = detectMedia(await upload.head());
   if (!detected) throw ApiError.unprocessable("Validation failed: File content type is invalid");
   const limit = detected.type === "image" ? imageLimit : videoLimit;
-  if (bytes.length > limit) throw tooBig(limit);
-  return { bytes, detected };
+  if (upload.size > limit) throw tooBig(limit);
+  return { upload, detected };
+}
+
+/** What sharp reads: the file on disk when there is one, else the bytes. */
+export async function imageInput(upload: Upload): Promise<Uint8Array | string> {
+  return upload.path ?? (await upload.bytes());
+}
+
+/** Stores an upload as it is, from disk when it was streamed there. */
+async function putUpload(services: Services, key: string, upload: Upload, mime: string) {
+  const storage = mediaStorage(services.config);
+  if (upload.path) await storage.putFile(key, upload.path, upload.size, mime);
+  else await storage.put(key, await upload.bytes(), mime);
 }
 
 function tooBig(limit: number): ApiError {
@@ -60,14 +78,24 @@ export function checkDescription(description: string | undefined): void {
   }
 }
 
-/** Stores the processed image's files and returns the row's columns for them. */
-async function storeImage(services: Services, id: string, bytes: Uint8Array, detected: Detected) {
+/**
+ * Stores the processed image's files and returns the row's columns for them. The input is
+ * loaded inside the processing slot, so waiting uploads don't hold their bytes in memory.
+ */
+export async function storeImage(
+  services: Services,
+  id: string,
+  load: () => Promise<{ input: Uint8Array | string; detected: Detected }>,
+  // Cached remote copies take fresh names, so a re-fetch never reuses a URL caches hold.
+  names = { original: "original", small: "small" },
+) {
   const storage = mediaStorage(services.config);
-  const processed = await processingSlots(services.config.media.concurrency).run(() =>
-    processImage(bytes, detected),
-  );
-  const fileKey = mediaKey(id, "original", processed.original.extension);
-  const previewKey = mediaKey(id, "small", processed.preview.extension);
+  const processed = await processingSlots(services.config.media.concurrency).run(async () => {
+    const { input, detected } = await load();
+    return processImage(input, detected);
+  });
+  const fileKey = mediaKey(id, names.original, processed.original.extension);
+  const previewKey = mediaKey(id, names.small, processed.preview.extension);
   await storage.put(fileKey, processed.original.bytes, processed.original.mime);
   await storage.put(previewKey, processed.preview.bytes, processed.preview.mime);
   return {
@@ -91,8 +119,7 @@ export async function createMedia(
   options: { async: boolean },
 ): Promise<MediaRow> {
   checkDescription(input.description);
-  const { bytes, detected } = await readUpload(services, input.file);
-  const storage = mediaStorage(services.config);
+  const { upload, detected } = await readUpload(services, input.file);
   const id = newId();
   const meta: MediaMeta = input.focus ? { focus: input.focus } : {};
   const base = {
@@ -102,44 +129,51 @@ export async function createMedia(
     description: input.description ?? null,
   };
 
-  if (detected.type !== "image") {
-    const fileKey = mediaKey(id, "original", detected.extension);
-    await storage.put(fileKey, bytes, detected.mime);
-    let previewKey: string | null = null;
-    let blurhash: string | null = null;
-    if (input.thumbnail) {
-      const thumb = await storeThumbnail(services, id, input.thumbnail);
-      previewKey = thumb.preview_key;
-      blurhash = thumb.blurhash;
-    }
+  // Video and audio: probed (and a video's frame taken) with ffmpeg in the worker for v2;
+  // without ffmpeg there is nothing to process, so they are stored at once.
+  const queued = options.async && (detected.type === "image" || (await ffmpegAvailable()));
+  if (detected.type !== "image" && !queued) {
+    const thumb = input.thumbnail ? await storeThumbnail(services, id, input.thumbnail) : null;
+    const stored = await storeAudioVideo(services, id, upload, detected, { withPreview: !thumb });
     return await services.db
       .insertInto("media_attachments")
       .values({
         ...base,
-        content_type: detected.mime,
-        file_key: fileKey,
-        preview_key: previewKey,
-        blurhash,
-        file_size: bytes.length,
-        meta: JSON.stringify({ ...meta, original: {} }),
+        ...stored,
+        preview_key: thumb?.preview_key ?? stored.preview_key ?? null,
+        blurhash: thumb?.blurhash ?? stored.blurhash ?? null,
+        meta: JSON.stringify({ ...stored.meta, ...meta }),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
 
-  if (options.async) {
+  if (queued) {
+    // A thumbnail given with a video is small: stored now, and kept by the worker.
+    const thumb =
+      detected.type !== "image" && input.thumbnail
+        ? await storeThumbnail(services, id, input.thumbnail)
+        : null;
     // The raw upload waits in the storage (shared by web and worker processes).
-    await storage.put(mediaKey(id, "upload"), bytes, detected.mime);
+    await putUpload(services, mediaKey(id, "upload"), upload, detected.mime);
     const row = await services.db
       .insertInto("media_attachments")
-      .values({ ...base, processing: "pending", meta: JSON.stringify(meta) })
+      .values({
+        ...base,
+        processing: "pending",
+        meta: JSON.stringify(meta),
+        ...(thumb ? { preview_key: thumb.preview_key, blurhash: thumb.blurhash } : {}),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     await services.queues.jobs.enqueue({ type: "media.process", mediaId: id });
     return row;
   }
 
-  const stored = await storeImage(services, id, bytes, detected);
+  const stored = await storeImage(services, id, async () => ({
+    input: await imageInput(upload),
+    detected,
+  }));
   return await services.db
     .insertInto("media_attachments")
     .values({ ...base, ...stored, meta: JSON.stringify({ ...stored.meta, ...meta }) })
@@ -157,23 +191,41 @@ export async function processPendingMedia(services: Services, mediaId: string): 
   if (row?.processing !== "pending") return;
   const storage = mediaStorage(services.config);
   const uploadKey = mediaKey(mediaId, "upload");
-  const bytes = await storage.get(uploadKey);
-  const detected = bytes && detectMedia(bytes);
+  // Read inside the processing slot, so queued jobs don't hold their uploads in memory.
+  const load = async () => {
+    const bytes = await storage.get(uploadKey);
+    const detected = bytes && detectMedia(bytes);
+    if (!bytes || !detected) throw ApiError.unprocessable("The upload is missing");
+    return { input: bytes, detected };
+  };
   let set: Record<string, unknown>;
-  if (!bytes || !detected) {
-    set = { processing: "failed", processing_error: "The upload is missing" };
-  } else {
-    try {
-      const stored = await storeImage(services, mediaId, bytes, detected);
+  try {
+    if (row.type !== "image") {
+      // Video or audio (queued only when ffmpeg is installed).
+      const upload = await storedUpload(services, uploadKey);
+      const detected = upload && detectMedia(await upload.head());
+      if (!upload || !detected) throw ApiError.unprocessable("The upload is missing");
+      const stored = await storeAudioVideo(services, mediaId, upload, detected, {
+        withPreview: row.preview_key === null,
+      });
+      set = {
+        ...stored,
+        preview_key: row.preview_key ?? stored.preview_key ?? null,
+        blurhash: row.blurhash ?? stored.blurhash ?? null,
+        meta: JSON.stringify({ ...stored.meta, ...row.meta }),
+        processing: "ready",
+      };
+    } else {
+      const stored = await storeImage(services, mediaId, load);
       set = {
         ...stored,
         meta: JSON.stringify({ ...stored.meta, ...row.meta }),
         processing: "ready",
       };
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      set = { processing: "failed", processing_error: e.message };
     }
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    set = { processing: "failed", processing_error: e.message };
   }
   await services.db
     .updateTable("media_attachments")
@@ -183,13 +235,24 @@ export async function processPendingMedia(services: Services, mediaId: string): 
   await storage.delete([uploadKey]);
 }
 
-async function storeThumbnail(services: Services, id: string, file: File) {
-  const { bytes, detected } = await readUpload(services, file);
+/** A queued upload, read from its file where the storage is local disk. */
+async function storedUpload(services: Services, key: string): Promise<Upload | undefined> {
+  const storage = mediaStorage(services.config);
+  if (storage instanceof LocalStorage) {
+    const found = await storage.stat(key);
+    return found ? uploadFromDisk(storage.pathOf(key), found.size) : undefined;
+  }
+  const bytes = await storage.get(key);
+  return bytes ? uploadFromFile(new File([bytes], "upload")) : undefined;
+}
+
+async function storeThumbnail(services: Services, id: string, file: Upload) {
+  const { upload, detected } = await readUpload(services, file);
   if (detected.type !== "image") {
     throw ApiError.unprocessable("Validation failed: Thumbnail content type is invalid");
   }
-  const processed = await processingSlots(services.config.media.concurrency).run(() =>
-    processImage(bytes, detected),
+  const processed = await processingSlots(services.config.media.concurrency).run(async () =>
+    processImage(await imageInput(upload), detected),
   );
   // A fresh key per thumbnail, so caches never serve the old one under the new URL.
   const key = mediaKey(id, `thumb-${newId()}`, processed.preview.extension);
@@ -218,7 +281,7 @@ export async function updateMedia(
   services: Services,
   account: AccountRow,
   id: string,
-  changes: { description?: string; focus?: { x: number; y: number }; thumbnail?: File },
+  changes: { description?: string; focus?: { x: number; y: number }; thumbnail?: Upload },
 ): Promise<MediaRow> {
   const row = await findOwnMedia(services, account, id);
   checkDescription(changes.description);
@@ -298,6 +361,8 @@ export async function checkMediaForStatus(
     .select(["id", "status_id", "processing"])
     .where("id", "in", unique)
     .where("account_id", "=", account.id)
+    // Reserved for a scheduled status (src/scheduled) until it is published.
+    .where("scheduled_status_id", "is", null)
     .execute();
   const usable = rows.filter((r) => r.status_id === null || r.status_id === statusId);
   if (usable.length !== unique.length) {
@@ -352,6 +417,7 @@ export async function pruneUnattachedMedia(services: Services, now = Date.now())
     .selectFrom("media_attachments")
     .selectAll()
     .where("status_id", "is", null)
+    .where("scheduled_status_id", "is", null)
     .where("remote_url", "is", null)
     .where("created_at", "<", new Date(now - UNATTACHED_TTL_MS))
     .limit(1000)

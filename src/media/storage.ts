@@ -1,7 +1,8 @@
 // Where media files live: local disk under DATA_DIR/media (served by Roost at /system/...)
 // or an S3-compatible bucket (served by the bucket or a CDN in front of it). Callers only
 // see keys such as `media_attachments/123/original.jpg`; the storage turns them into URLs.
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   DeleteObjectsCommand,
@@ -18,6 +19,8 @@ export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
 export interface MediaStorage {
   readonly kind: "local" | "s3";
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /** Stores a file from local disk without reading it into memory. */
+  putFile(key: string, filePath: string, size: number, contentType: string): Promise<void>;
   /** The bytes, or undefined when there is no such file. */
   get(key: string): Promise<Buffer | undefined>;
   delete(keys: string[]): Promise<void>;
@@ -51,6 +54,14 @@ export class LocalStorage implements MediaStorage {
     // Written aside then renamed, so a reader never sees half a file.
     const temp = `${file}.${process.pid}.tmp`;
     await writeFile(temp, body);
+    await rename(temp, file);
+  }
+
+  async putFile(key: string, filePath: string): Promise<void> {
+    const file = this.pathOf(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await copyFile(filePath, temp);
     await rename(temp, file);
   }
 
@@ -103,6 +114,9 @@ export class S3Storage implements MediaStorage {
       endpoint: options.endpoint,
       region: options.region,
       forcePathStyle: options.forcePathStyle,
+      // Checksums only where S3 requires them: with streamed bodies the SDK would otherwise
+      // send aws-chunked trailers, which many S3-compatible stores don't understand.
+      requestChecksumCalculation: "WHEN_REQUIRED",
       credentials:
         options.accessKeyId && options.secretAccessKey
           ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
@@ -117,6 +131,20 @@ export class S3Storage implements MediaStorage {
         Bucket: this.#bucket,
         Key: key,
         Body: body,
+        ContentType: contentType,
+        CacheControl: IMMUTABLE_CACHE_CONTROL,
+      }),
+    );
+  }
+
+  async putFile(key: string, filePath: string, size: number, contentType: string): Promise<void> {
+    await this.#client.send(
+      new PutObjectCommand({
+        Bucket: this.#bucket,
+        Key: key,
+        // Streamed from disk; the length must be known up front for a plain PUT.
+        Body: createReadStream(filePath),
+        ContentLength: size,
         ContentType: contentType,
         CacheControl: IMMUTABLE_CACHE_CONTROL,
       }),

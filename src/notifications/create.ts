@@ -6,6 +6,8 @@ import { type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import type { Db } from "../infra/db/index.ts";
 import type { Database, NotificationType } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
+import { decidePolicy } from "./policy.ts";
+import { recordRequests } from "./requests.ts";
 
 type AccountScope = ExpressionBuilder<Database, "accounts">;
 
@@ -42,6 +44,10 @@ function mayNotify(fromId: string) {
       sql<SqlBool>`not exists (select 1 from mutes m
         where m.account_id = accounts.id and m.target_account_id = ${fromId}
           and m.hide_notifications and (m.expires_at is null or m.expires_at > now()))`,
+      // Nor of anything from a domain they blocked (src/domain-blocks).
+      sql<SqlBool>`not exists (select 1 from account_domain_blocks adb
+        join accounts fa on fa.domain = adb.domain
+        where adb.account_id = accounts.id and fa.id = ${fromId})`,
     ]);
 }
 
@@ -75,12 +81,21 @@ async function notify(
   const now = new Date();
   const groupKey = groupKeyFor(n.type, n.statusId, now);
   const created: CreatedNotification[] = [];
+  // The recipients' notification policies drop some and hold some back (policy.ts).
+  const policy = await decidePolicy(
+    db,
+    eligible.map((r) => r.id),
+    n,
+  );
+  const kept = eligible.filter((r) => policy.get(r.id) !== "drop");
+  const held: string[] = [];
   // Chunked: a status by an account with many `notify` followers reaches them all.
-  for (let i = 0; i < eligible.length; i += 1000) {
+  for (let i = 0; i < kept.length; i += 1000) {
     const rows = await db
       .insertInto("notifications")
       .values(
-        eligible.slice(i, i + 1000).map((r) => ({
+        kept.slice(i, i + 1000).map((r) => ({
+          filtered: policy.get(r.id) === "filter",
           id: newId(now),
           account_id: r.id,
           from_account_id: n.fromAccountId,
@@ -92,10 +107,14 @@ async function notify(
         })),
       )
       .onConflict((oc) => oc.columns(["account_id", "activity_key"]).doNothing())
-      .returning(["id", "account_id", "type"])
+      .returning(["id", "account_id", "type", "filtered"])
       .execute();
-    created.push(...rows);
+    for (const { filtered, ...row } of rows) {
+      if (filtered) held.push(row.account_id);
+      else created.push(row);
+    }
   }
+  await recordRequests(db, held, n.fromAccountId, n.statusId);
   return created;
 }
 

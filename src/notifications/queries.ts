@@ -4,7 +4,7 @@ import type { AccountRow } from "../auth/middleware.ts";
 import type { PageParams } from "../http/pagination.ts";
 import type { Db } from "../infra/db/index.ts";
 import type { Database, NotificationType } from "../infra/db/schema.ts";
-import { visibleTo } from "../statuses/visibility.ts";
+import { domainBlockedBy, visibleTo } from "../statuses/visibility.ts";
 import { applyPage } from "../timelines/paging.ts";
 import type { NotificationRow } from "./serializer.ts";
 
@@ -48,7 +48,10 @@ export function notificationsQuery(db: Db, viewer: AccountRow, filter: Notificat
   let query: NotificationQuery = db
     .selectFrom("notifications")
     .selectAll("notifications")
-    .where("notifications.account_id", "=", viewer.id);
+    .where("notifications.account_id", "=", viewer.id)
+    // Held by the notification policy (requests.ts) or from a domain the viewer blocked.
+    .where("notifications.filtered", "=", false)
+    .where((eb) => eb.not(domainBlockedBy(viewer.id, "notifications.from_account_id")));
   query = types.length
     ? query.where("notifications.type", "in", types)
     : query.where(sql<SqlBool>`false`);

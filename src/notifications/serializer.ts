@@ -54,7 +54,11 @@ export async function loadReferences(
       .where("accounts.suspended_at", "is", null)
       .where(visibleTo(viewer.id))
       .execute();
-    for (const s of await serializeStatuses(services, viewer, rows)) statuses.set(s.id, s);
+    // A status a `hide` filter matches is left out, and with it its notification.
+    const rendered = await serializeStatuses(services, viewer, rows, {
+      filterContext: "notifications",
+    });
+    for (const s of rendered) statuses.set(s.id, s);
   }
   return { accounts, statuses };
 }

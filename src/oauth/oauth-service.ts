@@ -338,7 +338,11 @@ export async function clientCredentialsGrant(
  * POST /oauth/revoke (RFC 7009). Unknown tokens succeed silently; a token issued to another
  * client is refused with 403 unauthorized_client, as Doorkeeper does.
  */
-export async function revokeToken(db: Db, client: ApplicationRow, token: string): Promise<void> {
+export async function revokeToken(
+  db: Db,
+  client: ApplicationRow,
+  token: string,
+): Promise<string | undefined> {
   const row = await db
     .selectFrom("oauth_tokens")
     .select(["id", "application_id", "revoked_at"])
@@ -354,4 +358,6 @@ export async function revokeToken(db: Db, client: ApplicationRow, token: string)
     .set({ revoked_at: new Date() })
     .where("id", "=", row.id)
     .execute();
+  // The id of the token revoked now, so its streaming connections can be closed.
+  return row.id;
 }

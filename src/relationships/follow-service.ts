@@ -121,7 +121,11 @@ export async function createFollow(
       languages: languagesColumn(options.languages),
     };
     // A remote target always answers for itself (Accept), even if it looks unlocked here.
-    const needsApproval = target.locked || (target.domain !== null && follower.domain === null);
+    // A limited (silenced) follower is never taken on directly, as in Mastodon.
+    const needsApproval =
+      target.locked ||
+      (target.domain !== null && follower.domain === null) ||
+      follower.silenced_at !== null;
     if (needsApproval) {
       const inserted = await trx
         .insertInto("follow_requests")

@@ -41,6 +41,7 @@ export async function relationshipsFor(
     muting,
     endorsed,
     notes,
+    domainBlocked,
   ] = await Promise.all([
     db
       .selectFrom("follows")
@@ -98,6 +99,13 @@ export async function relationshipsFor(
       .where("account_id", "=", viewerId)
       .where("target_account_id", "in", ids)
       .execute(),
+    db
+      .selectFrom("accounts")
+      .innerJoin("account_domain_blocks as adb", "adb.domain", "accounts.domain")
+      .select("accounts.id")
+      .where("adb.account_id", "=", viewerId)
+      .where("accounts.id", "in", ids)
+      .execute(),
   ]);
   const byId = <T extends { id: string }>(rows: T[]) => new Map(rows.map((r) => [r.id, r]));
   const followMap = byId(following);
@@ -109,6 +117,7 @@ export async function relationshipsFor(
   const blockingSet = new Set(blocking.map((r) => r.id));
   const blockedBySet = new Set(blockedBy.map((r) => r.id));
   const endorsedSet = new Set(endorsed.map((r) => r.id));
+  const domainBlockedSet = new Set(domainBlocked.map((r) => r.id));
 
   return ids.map((id) => {
     // A pending request already carries the options the follow will have.
@@ -128,8 +137,7 @@ export async function relationshipsFor(
       muting_expires_at: mute?.expires_at ? new Date(mute.expires_at).toISOString() : null,
       requested: requestMap.has(id),
       requested_by: requestedBySet.has(id),
-      // Domain blocks arrive with their own issue; until then nobody blocks a domain.
-      domain_blocking: false,
+      domain_blocking: domainBlockedSet.has(id),
       endorsed: endorsedSet.has(id),
       note: noteMap.get(id)?.comment ?? "",
     };

@@ -9,7 +9,7 @@ import type { Db } from "../infra/db/index.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
 import type { StatusRow } from "../statuses/serializer.ts";
-import { blockBetween, visibleTo } from "../statuses/visibility.ts";
+import { blockBetween, notLimitedFor, visibleTo } from "../statuses/visibility.ts";
 import { findOrCreateTags, isValidTagName, normalizeTagName, type TagRow } from "../tags/tags.ts";
 import { resolveUrl } from "./resolve-url.ts";
 
@@ -183,7 +183,8 @@ export async function searchStatuses(
     )
     .where("statuses.reblog_of_id", "is", null)
     .where("accounts.suspended_at", "is", null)
-    .where(visibleTo(viewer.id));
+    .where(visibleTo(viewer.id))
+    .where(notLimitedFor(viewer.id));
   if (options.accountId) query = query.where("statuses.account_id", "=", options.accountId);
   if (options.maxId) query = query.where("statuses.id", "<", options.maxId);
   if (options.minId) query = query.where("statuses.id", ">", options.minId);

@@ -8,12 +8,13 @@ import type { Db } from "../infra/db/index.ts";
 import { idAtTime } from "../infra/ids.ts";
 import type { StatusRow } from "../statuses/serializer.ts";
 import { visibleTo } from "../statuses/visibility.ts";
+import { type TrendAudience, trendable } from "../tags/trend-review.ts";
 import { TREND_WINDOW_MS } from "../tags/trends.ts";
 
 export async function trendingStatuses(
   db: Db,
   viewer: AccountRow | null,
-  options: { offset: number; limit: number; now?: Date },
+  options: { offset: number; limit: number; now?: Date; audience: TrendAudience },
 ): Promise<StatusRow[]> {
   const since = new Date((options.now ?? new Date()).getTime() - TREND_WINDOW_MS);
   return await db
@@ -32,6 +33,7 @@ export async function trendingStatuses(
     .where("accounts.suspended_at", "is", null)
     .where("accounts.silenced_at", "is", null)
     .where(visibleTo(viewer?.id ?? null))
+    .where(trendable("status", "statuses.id", options.audience))
     .orderBy(
       sql`(statuses.favourites_count + 2 * statuses.reblogs_count + statuses.replies_count)::float8
         / power(extract(epoch from (now() - statuses.created_at)) / 3600 + 2, 1.5)`,

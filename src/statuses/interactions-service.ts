@@ -290,14 +290,14 @@ export async function pin(services: Services, viewer: AccountRow, id: string): P
   if (status.visibility !== "public" && status.visibility !== "unlisted") {
     throw ApiError.unprocessable("Validation failed: Non-public toot cannot be pinned");
   }
-  await services.db.transaction().execute(async (trx) => {
+  const pinned = await services.db.transaction().execute(async (trx) => {
     const already = await trx
       .selectFrom("status_pins")
       .select("id")
       .where("account_id", "=", viewer.id)
       .where("status_id", "=", status.id)
       .executeTakeFirst();
-    if (already) return;
+    if (already) return false;
     const count = await trx
       .selectFrom("status_pins")
       .select(sql<string>`count(*)`.as("n"))
@@ -308,12 +308,22 @@ export async function pin(services: Services, viewer: AccountRow, id: string): P
         "Validation failed: You have already pinned the maximum number of toots",
       );
     }
-    await trx
+    const inserted = await trx
       .insertInto("status_pins")
       .values({ id: newId(), account_id: viewer.id, status_id: status.id, uri: null })
       .onConflict((oc) => oc.columns(["account_id", "status_id"]).doNothing())
-      .execute();
+      .returning("id")
+      .executeTakeFirst();
+    return inserted !== undefined;
   });
+  // Followers' servers update the featured collection they show (Add).
+  if (pinned) {
+    await emitEvent(services, "status.pinned", {
+      accountId: viewer.id,
+      statusId: status.id,
+      uri: status.uri,
+    });
+  }
   return status;
 }
 
@@ -323,11 +333,19 @@ export async function unpin(
   id: string,
 ): Promise<StatusRow> {
   const status = await findVisibleStatus(services.db, viewer.id, id);
-  await services.db
+  const removed = await services.db
     .deleteFrom("status_pins")
     .where("account_id", "=", viewer.id)
     .where("status_id", "=", status.id)
-    .execute();
+    .returning("id")
+    .executeTakeFirst();
+  if (removed) {
+    await emitEvent(services, "status.unpinned", {
+      accountId: viewer.id,
+      statusId: status.id,
+      uri: status.uri,
+    });
+  }
   return status;
 }
 

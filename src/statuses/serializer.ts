@@ -6,8 +6,16 @@
 import type { Selectable } from "kysely";
 import { type AccountEntity, acctOf, serializeAccount } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
+import {
+  applyFilters,
+  type CompiledFilter,
+  type FilterContext,
+  type FilterResultEntity,
+  loadActiveFilters,
+} from "../filters/match.ts";
 import type { StatusesTable, Visibility } from "../infra/db/schema.ts";
 import { type MediaAttachmentEntity, mediaOfStatuses } from "../media/serializer.ts";
+import { type PollEntity, pollsOfStatuses } from "../polls/serializer.ts";
 import type { Services } from "../services.ts";
 
 export type StatusRow = Selectable<StatusesTable>;
@@ -45,7 +53,7 @@ export interface MastodonStatus {
   bookmarked?: boolean;
   pinned?: boolean;
   content: string;
-  filtered?: unknown[];
+  filtered?: FilterResultEntity[];
   reblog: MastodonStatus | null;
   application?: { name: string; website: string | null } | null;
   account: AccountEntity;
@@ -54,7 +62,7 @@ export interface MastodonStatus {
   tags: StatusTagEntity[];
   emojis: unknown[];
   card: null;
-  poll: null;
+  poll: PollEntity | null;
   /** Only in the answer to DELETE: the source, for delete-and-redraft. */
   text?: string;
 }
@@ -82,10 +90,22 @@ export async function serializeStatus(
   return status!;
 }
 
+export interface SerializeOptions {
+  /**
+   * Where the statuses are shown (home, public, thread, ...): only filters for that context
+   * apply, and statuses a `hide` filter matches are left out of the result. Without it every
+   * active filter is reported in `filtered` and nothing is left out.
+   */
+  filterContext?: FilterContext;
+  /** The viewer's filters when the caller already loaded them (several calls in one request). */
+  filters?: CompiledFilter[];
+}
+
 export async function serializeStatuses(
   services: Services,
   viewer: AccountRow | null,
   rows: StatusRow[],
+  options: SerializeOptions = {},
 ): Promise<MastodonStatus[]> {
   if (rows.length === 0) return [];
   const { db, config } = services;
@@ -118,7 +138,7 @@ export async function serializeStatuses(
       ]
     : [];
 
-  const [accounts, mentions, tags, flags, applications, media] = await Promise.all([
+  const [accounts, mentions, tags, flags, applications, media, polls, filters] = await Promise.all([
     db.selectFrom("accounts").selectAll().where("id", "in", accountIds).execute(),
     db
       .selectFrom("mentions")
@@ -151,6 +171,9 @@ export async function serializeStatuses(
           .execute()
       : Promise.resolve([]),
     mediaOfStatuses(db, config, ids),
+    pollsOfStatuses(db, viewerId, ids),
+    // The viewer's custom filters (src/filters/match.ts), applied once the page is rendered.
+    viewer && !options.filters ? loadActiveFilters(db, viewer.id) : (options.filters ?? []),
   ]);
 
   const accountEntities = new Map<string, AccountEntity>(
@@ -171,7 +194,8 @@ export async function serializeStatuses(
       created_at: new Date(s.created_at).toISOString(),
       in_reply_to_id: s.in_reply_to_id,
       in_reply_to_account_id: s.in_reply_to_account_id,
-      sensitive: s.sensitive,
+      // A sensitized account's media is sensitive to everyone but its author (as Mastodon).
+      sensitive: s.sensitive || (!!author?.sensitized_at && viewerId !== s.account_id),
       spoiler_text: s.spoiler_text,
       visibility: s.visibility,
       language: s.language,
@@ -197,7 +221,7 @@ export async function serializeStatuses(
       })),
       emojis: [],
       card: null,
-      poll: null,
+      poll: polls.get(s.id) ?? null,
     };
     // The application is shown to its author only (Mastodon hides which app others use).
     if (viewerId && s.account_id === viewerId && s.application_id) {
@@ -222,7 +246,8 @@ export async function serializeStatuses(
     return entity;
   };
 
-  return rows.map((r) => render(r, false));
+  const rendered = rows.map((r) => render(r, false));
+  return viewer ? applyFilters(filters, options.filterContext ?? null, rendered) : rendered;
 }
 
 interface ViewerFlags {

@@ -10,6 +10,9 @@ import type { Database, Visibility } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
 import { attachMedia, checkMediaForStatus, updateAttachedDescriptions } from "../media/service.ts";
+import { schedulePollExpiry } from "../polls/jobs.ts";
+import type { NewPoll } from "../polls/params.ts";
+import { applyPollEdit, findPollOfStatus, insertPoll } from "../polls/store.ts";
 import type { Services } from "../services.ts";
 import { countCharacters } from "../text/count.ts";
 import { extractHashtags, extractMentions } from "../text/extract.ts";
@@ -29,7 +32,11 @@ export interface NewStatus {
   applicationId: string | null;
   /** Uploaded media to attach, in order (checked: own, unattached, processed). */
   mediaIds?: string[];
+  /** A poll (checked by src/polls/params.ts); not with media, as on Mastodon. */
+  poll?: NewPoll;
 }
+
+const POLL_WITH_MEDIA = "Validation failed: A poll cannot be combined with media attachments";
 
 const RANK: Record<Visibility, number> = { public: 0, unlisted: 1, private: 2, direct: 3 };
 
@@ -95,6 +102,9 @@ export async function createStatus(
   input: NewStatus,
 ): Promise<StatusRow> {
   const { db, config } = services;
+  if (input.poll && (input.mediaIds?.length ?? 0) > 0) {
+    throw ApiError.unprocessable(POLL_WITH_MEDIA);
+  }
   const mediaIds = await checkMediaForStatus(services, author, input.mediaIds ?? []);
   // A post may be media alone, as on Mastodon.
   if (input.text.trim() === "" && mediaIds.length === 0) {
@@ -174,6 +184,7 @@ export async function createStatus(
     if (mentionRows.length) await trx.insertInto("mentions").values(mentionRows).execute();
     await saveTags(trx, id, input.text);
     await attachMedia(trx, id, mediaIds);
+    if (input.poll) await insertPoll(trx, id, author.id, input.poll, now);
     await trx
       .updateTable("accounts")
       .set((eb) => ({
@@ -194,6 +205,10 @@ export async function createStatus(
     return status;
   });
   await emitEvent(services, "status.created", { statusId: row.id });
+  if (input.poll) {
+    const poll = await findPollOfStatus(db, row.id);
+    if (poll) await schedulePollExpiry(services, poll);
+  }
   return row;
 }
 
@@ -206,6 +221,8 @@ export interface StatusChanges {
   mediaIds?: string[];
   /** Description and focus edits of attached media (`media_attributes[]`). */
   mediaAttributes?: { id: string; description?: string; focus?: { x: number; y: number } }[];
+  /** The poll after the edit: null removes it, undefined keeps it as it is. */
+  poll?: NewPoll | null;
 }
 
 /** Edits the author's own status, keeping every version in status_edits. */
@@ -220,6 +237,9 @@ export async function editStatus(
   if (status.account_id !== author.id || status.reblog_of_id) throw ApiError.forbidden();
   const text = changes.text ?? status.text;
   const spoilerText = changes.spoilerText ?? status.spoiler_text;
+  if (changes.poll && (changes.mediaIds?.length ?? 0) > 0) {
+    throw ApiError.unprocessable(POLL_WITH_MEDIA);
+  }
   const mediaIds =
     changes.mediaIds === undefined
       ? undefined
@@ -238,6 +258,7 @@ export async function editStatus(
   if (text.trim() === "" && mediaCount === 0) {
     throw ApiError.unprocessable("Validation failed: Text can't be blank");
   }
+  if (changes.poll && mediaCount > 0) throw ApiError.unprocessable(POLL_WITH_MEDIA);
   await checkLength(services, text, spoilerText);
   const mentioned = await resolveMentions(services, text);
   const content = renderPlainText(text, {
@@ -247,6 +268,8 @@ export async function editStatus(
   });
   const sensitive = (changes.sensitive ?? status.sensitive) || spoilerText !== "";
   const now = new Date();
+  // History keeps each version's poll options.
+  const previousPoll = await findPollOfStatus(db, id);
 
   const row = await db.transaction().execute(async (trx) => {
     const edits = await trx
@@ -266,10 +289,15 @@ export async function editStatus(
           content: status.content,
           spoiler_text: status.spoiler_text,
           sensitive: status.sensitive,
+          poll_options: previousPoll ? JSON.stringify(previousPoll.options) : null,
           created_at: status.created_at,
         })
         .execute();
     }
+    const pollOptions =
+      changes.poll === undefined
+        ? (previousPoll?.options ?? null)
+        : (changes.poll?.options ?? null);
     await trx
       .insertInto("status_edits")
       .values({
@@ -280,6 +308,7 @@ export async function editStatus(
         content,
         spoiler_text: spoilerText,
         sensitive,
+        poll_options: pollOptions ? JSON.stringify(pollOptions) : null,
         created_at: now,
       })
       .execute();
@@ -325,10 +354,16 @@ export async function editStatus(
     if (changes.mediaAttributes?.length) {
       await updateAttachedDescriptions(trx, id, changes.mediaAttributes);
     }
-    return updated;
+    const poll =
+      changes.poll === undefined
+        ? undefined
+        : (await applyPollEdit(trx, id, author.id, changes.poll, now)).poll;
+    return { updated, poll };
   });
-  await emitEvent(services, "status.updated", { statusId: row.id });
-  return row;
+  await emitEvent(services, "status.updated", { statusId: row.updated.id });
+  // The poll restarted: its end notifications move with it.
+  if (row.poll) await schedulePollExpiry(services, row.poll);
+  return row.updated;
 }
 
 /**

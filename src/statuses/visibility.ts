@@ -49,8 +49,15 @@ export function visibleTo(viewerId: string | null) {
         ),
       ]),
       eb.not(blockBetween(v, "statuses.account_id")),
+      eb.not(domainBlockedBy(v, "statuses.account_id")),
     ]);
   };
+}
+
+/** True when the account in `accountColumn` is on a domain the viewer blocked (domain-blocks). */
+export function domainBlockedBy(viewerId: string, accountColumn: string): RawBuilder<SqlBool> {
+  const account = sql.ref(accountColumn);
+  return sql<SqlBool>`exists (select 1 from account_domain_blocks adb join accounts ada on ada.domain = adb.domain where adb.account_id = ${viewerId} and ada.id = ${account})`;
 }
 
 /**
@@ -77,6 +84,26 @@ export function notMutedBy(viewerId: string) {
           ),
       ),
     );
+}
+
+/**
+ * Keeps statuses of limited (silenced) accounts, e.g. of a silenced domain, only for their
+ * followers and themselves: a WHERE on `statuses` joined with `accounts`, for search and
+ * other discovery reads (public timelines leave limited accounts out altogether).
+ */
+export function notLimitedFor(viewerId: string) {
+  return (eb: ExpressionBuilder<Database, "statuses" | "accounts">): Expression<SqlBool> =>
+    eb.or([
+      eb("accounts.silenced_at", "is", null),
+      eb("statuses.account_id", "=", viewerId),
+      eb.exists(
+        eb
+          .selectFrom("follows")
+          .select(sql.lit(1).as("one"))
+          .where("follows.account_id", "=", viewerId)
+          .whereRef("follows.target_account_id", "=", "statuses.account_id"),
+      ),
+    ]);
 }
 
 /** Whether one status (and, for a boost, the boosted one) is visible to the viewer. */

@@ -2,11 +2,14 @@
 // services.pubsub (Redis when REDIS_URL is set), never straight to a socket, so an event
 // made in a worker or another web process reaches clients connected to any web process.
 //
-// Two kinds of channel:
-// - one per local account (`streaming:account:<id>`): events already rendered for that
-//   account (user, user:notification, direct);
+// Three kinds of channel, each subscribed once per web process however many clients it holds:
+// - `streaming:addressed`: events for named local accounts (user, user:notification, direct,
+//   list). One message per event, not per recipient: the shared rendering, the few
+//   renderings that differ for particular viewers, and the recipient list. Each process
+//   writes it to the connections it holds for those accounts (src/streaming/hub.ts).
 // - one per public stream (`streaming:public`, `streaming:hashtag:local:<tag>`, ...): one
 //   anonymous rendering, filtered per connection by blocks and mutes of the listed authors.
+// - `streaming:control`: revoked tokens and suspended accounts, whose connections close.
 
 /** Streams whose events are addressed to one account. */
 export type AccountStreamName = "user" | "user:notification" | "direct";
@@ -55,10 +58,6 @@ export type StreamEvent =
   | "announcement"
   | "notifications_merged";
 
-export function accountChannel(accountId: string): string {
-  return `streaming:account:${accountId}`;
-}
-
 /** The channel of a public or hashtag stream; tags are compared lowercased, as Mastodon does. */
 export function publicChannel(
   stream: PublicStreamName | "hashtag" | "hashtag:local",
@@ -73,13 +72,35 @@ export function publicChannel(
 /** Deletions of public statuses, fanned out by each connection to its public streams. */
 export const PUBLIC_DELETE_CHANNEL = "streaming:public-delete";
 
-/** On an account channel: an event for the listed streams of that account. */
-export interface AccountMessage {
-  kind: "event";
-  streams: AccountStreamName[];
+/** Events for named local accounts: see AddressedMessage. */
+export const ADDRESSED_CHANNEL = "streaming:addressed";
+
+/** Connections to close: see ControlMessage. */
+export const CONTROL_CHANNEL = "streaming:control";
+
+/**
+ * One event for many local accounts. `payload` is what every recipient gets unless
+ * `payloads` has an entry of its own for them (authors see `application` and `pinned`;
+ * someone who already favourited, boosted, bookmarked or muted sees that).
+ */
+export interface AddressedMessage {
   event: StreamEvent;
+  /** The account streams of each recipient that hear it. */
+  streams: AccountStreamName[];
+  /** Accounts whose `streams` hear the event. */
+  recipients: string[];
+  /** List streams that hear it: [owner account id, list id]. */
+  lists?: [string, string][];
+  /** Every list stream of each recipient hears it too (deletes: the lists are unknown). */
+  allLists?: boolean;
   /** What goes on the wire: the JSON of the entity, or the bare id for `delete`. */
   payload: string;
+  payloads?: Record<string, string>;
+  /**
+   * The viewer's filters apply (hide drops the event, warn adds `filtered`): in this
+   * context, to the status at `path` of the payload ("" is the payload itself).
+   */
+  filter?: { context: "home" | "notifications"; path: "" | "status" };
 }
 
 /** On a public channel. */
@@ -89,4 +110,11 @@ export interface PublicMessage {
   /** Accounts whose blocks and mutes keep this event from a viewer (author, boosted author). */
   accountIds: string[];
   statusId: string;
+}
+
+/** Close the connections made with these tokens, or by these accounts. */
+export interface ControlMessage {
+  kind: "close";
+  tokenIds?: string[];
+  accountIds?: string[];
 }

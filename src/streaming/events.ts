@@ -1,21 +1,22 @@
 // What the streaming subscriber does per domain event: decide who may hear it, render it
 // for them as the REST API would, and publish (src/streaming/publish.ts). Runs in workers.
+// A status event is one pub/sub message for all of its recipients (src/streaming/render.ts
+// explains why one shared payload plus a few personal ones is exactly per-viewer rendering).
 import type { DomainEvents } from "../events/types.ts";
+import { listRecipientRows } from "../lists/recipients.ts";
 import type { NotificationRow } from "../notifications/serializer.ts";
 import { serializeNotifications } from "../notifications/serializer.ts";
 import type { Services } from "../services.ts";
-import { serializeStatuses } from "../statuses/serializer.ts";
+import type { MastodonStatus, StatusRow } from "../statuses/serializer.ts";
 import type { PublicStreamName } from "./channels.ts";
-import { publishPublicDelete, publishStatus, publishToAccount } from "./publish.ts";
+import {
+  publishAddressed,
+  publishPublicDelete,
+  publishStatus,
+  publishToAccount,
+} from "./publish.ts";
 import { deleteRecipients, editRecipients, homeRecipients, stillVisibleTo } from "./recipients.ts";
-import { renderForViewers } from "./render.ts";
-
-/** Publishes in bounded batches: enough in flight to keep Redis busy, not a million promises. */
-async function forEachBatch<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += 500) {
-    await Promise.all(items.slice(i, i + 500).map(fn));
-  }
-}
+import { loadRendering, renderForViewers, type StatusRendering } from "./render.ts";
 
 async function loadStatus(services: Services, statusId: string) {
   return await services.db
@@ -28,23 +29,69 @@ async function loadStatus(services: Services, statusId: string) {
     .executeTakeFirst();
 }
 
+type LoadedStatus = NonNullable<Awaited<ReturnType<typeof loadStatus>>>;
+
 /** The public streams a public original belongs on; `:media` ones when it has attachments. */
-async function publicStreamsFor(
-  services: Services,
-  status: { id: string; author_domain: string | null },
-): Promise<PublicStreamName[]> {
+function publicStreamsFor(status: LoadedStatus, base: MastodonStatus): PublicStreamName[] {
+  if (status.visibility !== "public" || status.reblog_of_id) return [];
   const streams: PublicStreamName[] = [
     "public",
     status.author_domain === null ? "public:local" : "public:remote",
   ];
-  const media = await services.db
-    .selectFrom("media_attachments")
-    .select("id")
-    .where("status_id", "=", status.id)
-    .limit(1)
-    .executeTakeFirst();
-  if (media) streams.push(...streams.map((s) => `${s}:media` as PublicStreamName));
+  if (base.media_attachments.length) {
+    streams.push(...streams.map((s) => `${s}:media` as PublicStreamName));
+  }
   return streams;
+}
+
+/** [owner, list] pairs as the message carries them. */
+const listPairs = (rows: { accountId: string; listId: string }[]): [string, string][] =>
+  rows.map((r) => [r.accountId, r.listId]);
+
+/**
+ * One status event to its user-stream recipients and list streams (one message), and to the
+ * public streams (one anonymous message per channel). Recipients must already be allowed.
+ */
+async function publishStatusEvent(
+  services: Services,
+  status: LoadedStatus,
+  rendering: StatusRendering,
+  event: "update" | "status.update",
+  recipients: string[],
+  lists: [string, string][],
+): Promise<void> {
+  const { base } = rendering;
+  if (!base) return;
+  const viewers = new Set([...recipients, ...lists.map(([owner]) => owner)]);
+  const { payload, payloads } = renderForViewers({ ...rendering, base }, viewers);
+  const publicStreams = publicStreamsFor(status, base);
+  await Promise.all([
+    publishAddressed(services, {
+      event,
+      streams: ["user"],
+      recipients,
+      ...(lists.length ? { lists } : {}),
+      payload,
+      ...(Object.keys(payloads).length ? { payloads } : {}),
+      filter: { context: "home", path: "" },
+    }),
+    publicStreams.length
+      ? publishStatus(services, {
+          event,
+          status: base,
+          streams: publicStreams,
+          tags: base.tags.map((t) => t.name),
+          local: status.author_domain === null,
+          accountIds: [status.account_id],
+        })
+      : undefined,
+  ]);
+}
+
+/** The status row as the serializer takes it. */
+function rowOf(status: LoadedStatus): StatusRow {
+  const { author_domain: _domain, ...row } = status;
+  return row;
 }
 
 export async function streamStatusCreated(
@@ -53,13 +100,13 @@ export async function streamStatusCreated(
 ): Promise<void> {
   const status = await loadStatus(services, statusId);
   if (!status) return;
-  const { author_domain: _domain, ...row } = status;
-  const recipients = await homeRecipients(services.db, statusId);
-  const rendered = await renderForViewers(services, row, recipients);
-  await forEachBatch([...rendered], ([accountId, entity]) =>
-    publishToAccount(services, accountId, ["user"], "update", entity),
-  );
-  await publishPublic(services, status, "update");
+  // Who hears it and what they hear are independent: one round of queries for both.
+  const [recipients, listRows, rendering] = await Promise.all([
+    homeRecipients(services.db, statusId),
+    listRecipientRows(services, statusId),
+    loadRendering(services, rowOf(status)),
+  ]);
+  await publishStatusEvent(services, status, rendering, "update", recipients, listPairs(listRows));
 }
 
 export async function streamStatusUpdated(
@@ -68,36 +115,25 @@ export async function streamStatusUpdated(
 ): Promise<void> {
   const status = await loadStatus(services, statusId);
   if (!status) return;
-  const { author_domain: _domain, ...row } = status;
-  const candidates = await editRecipients(services.db, statusId);
-  // Visibility may have been narrowed by the edit, and relationships change: check again.
-  const allowed = await stillVisibleTo(services.db, statusId, candidates);
-  const rendered = await renderForViewers(services, row, allowed);
-  await forEachBatch([...rendered], ([accountId, entity]) =>
-    publishToAccount(services, accountId, ["user"], "status.update", entity),
+  const [candidates, listRows, rendering] = await Promise.all([
+    editRecipients(services.db, statusId),
+    listRecipientRows(services, statusId),
+    loadRendering(services, rowOf(status)),
+  ]);
+  // Visibility may have been narrowed by the edit, and relationships change: check again,
+  // for list owners too.
+  const owners = listRows.map((r) => r.accountId);
+  const allowed = new Set(
+    await stillVisibleTo(services.db, statusId, [...new Set([...candidates, ...owners])]),
   );
-  await publishPublic(services, status, "status.update");
-}
-
-/** Public statuses go to the public and hashtag streams, rendered once, anonymously. */
-async function publishPublic(
-  services: Services,
-  status: Awaited<ReturnType<typeof loadStatus>> & object,
-  event: "update" | "status.update",
-): Promise<void> {
-  if (status.visibility !== "public" || status.reblog_of_id) return;
-  const { author_domain: _domain, ...row } = status;
-  const [anonymous] = await serializeStatuses(services, null, [row]);
-  if (!anonymous) return;
-  const streams = await publicStreamsFor(services, status);
-  await publishStatus(services, {
-    event,
-    status: anonymous,
-    streams,
-    tags: anonymous.tags.map((t) => t.name),
-    local: status.author_domain === null,
-    accountIds: [status.account_id],
-  });
+  await publishStatusEvent(
+    services,
+    status,
+    rendering,
+    "status.update",
+    candidates.filter((id) => allowed.has(id)),
+    listPairs(listRows.filter((r) => allowed.has(r.accountId))),
+  );
 }
 
 export async function streamStatusDeleted(
@@ -105,9 +141,16 @@ export async function streamStatusDeleted(
   e: DomainEvents["status.deleted"],
 ): Promise<void> {
   const recipients = await deleteRecipients(services.db, e);
-  await forEachBatch(recipients, (accountId) =>
-    publishToAccount(services, accountId, ["user"], "delete", e.statusId),
-  );
+  // The lists that held it can't be computed once the row is gone; a list only holds
+  // statuses of accounts its owner follows, so every list stream of a recipient hears the
+  // bare id (clients drop ids they don't hold).
+  await publishAddressed(services, {
+    event: "delete",
+    streams: ["user"],
+    recipients,
+    allLists: true,
+    payload: e.statusId,
+  });
   if (e.visibility === "public" && !e.reblogOfId) {
     await publishPublicDelete(services, e.statusId, [e.accountId]);
   }
@@ -115,7 +158,8 @@ export async function streamStatusDeleted(
 
 /**
  * New notifications (just inserted and committed) as `notification` events on the
- * recipient's user and user:notification streams, rendered for the recipient.
+ * recipient's user and user:notification streams, rendered for the recipient. The
+ * recipient's filters (context notifications) are applied per connection by the hub.
  */
 export async function streamNotifications(
   services: Services,
@@ -134,18 +178,25 @@ export async function streamNotifications(
     .where("id", "in", [...byAccount.keys()])
     .where("domain", "is", null)
     .execute();
-  await forEachBatch(viewers, async (viewer) => {
-    const entities = await serializeNotifications(services, viewer, byAccount.get(viewer.id) ?? []);
-    for (const entity of entities) {
-      await publishToAccount(
+  await Promise.all(
+    viewers.map(async (viewer) => {
+      const entities = await serializeNotifications(
         services,
-        viewer.id,
-        ["user", "user:notification"],
-        "notification",
-        entity,
+        viewer,
+        byAccount.get(viewer.id) ?? [],
       );
-    }
-  });
+      for (const entity of entities) {
+        await publishToAccount(
+          services,
+          viewer.id,
+          ["user", "user:notification"],
+          "notification",
+          entity,
+          { context: "notifications", path: "status" },
+        );
+      }
+    }),
+  );
 }
 
 /** `notification.created` (emitted by the notifications subscriber once the row is stored). */
@@ -160,4 +211,17 @@ export async function streamNotificationCreated(
     .executeTakeFirst();
   // Withdrawn (unfavourite, block) before this job ran: nothing to tell.
   if (row) await streamNotifications(services, [row]);
+}
+
+/** `filters.changed`: the user's streams hear `filters_changed`; hubs drop cached filters. */
+export async function streamFiltersChanged(
+  services: Services,
+  { accountId }: DomainEvents["filters.changed"],
+): Promise<void> {
+  await publishAddressed(services, {
+    event: "filters_changed",
+    streams: ["user"],
+    recipients: [accountId],
+    payload: "",
+  });
 }

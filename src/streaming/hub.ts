@@ -1,52 +1,36 @@
 // The streaming side of one web process: the open connections (WebSocket or server-sent
-// events alike) and their subscriptions to pub/sub channels. A connection's account streams
-// share one subscription to its account channel, whose events were rendered for that account
-// by the publisher. Public and hashtag channels are subscribed once per process however many
-// connections listen; each message is checked against blocks and mutes for all listeners in
-// one query, then written to those it may reach.
+// events alike), indexed by account, and the process's subscriptions to pub/sub channels.
+// The process subscribes once to the addressed channel (events for named accounts: one
+// message per event carrying its recipient list) and the control channel (connections to
+// close), and once per public or hashtag channel however many connections listen. Each
+// message is written to the local connections it reaches, with the viewer's filters
+// applied; public messages are first checked against blocks and mutes, in one query.
 import { sql } from "kysely";
 import type { AuthInfo } from "../auth/middleware.ts";
-import { scopeCovers } from "../auth/scopes.ts";
 import { log } from "../infra/logging.ts";
 import type { Services } from "../services.ts";
 import {
-  type AccountMessage,
-  type AccountStreamName,
-  accountChannel,
-  PUBLIC_DELETE_CHANNEL,
-  PUBLIC_STREAMS,
+  ADDRESSED_CHANNEL,
+  type AddressedMessage,
+  CONTROL_CHANNEL,
+  type ControlMessage,
   type PublicMessage,
-  type PublicStreamName,
-  publicChannel,
-  type StreamName,
 } from "./channels.ts";
+import { type CloseReason, type Member, StreamConnection, type StreamSink } from "./connection.ts";
+import { filterPayload, ViewerFilters } from "./viewer-filters.ts";
+
+export {
+  type CloseReason,
+  StreamConnection,
+  StreamError,
+  type StreamRequest,
+  type StreamSink,
+} from "./connection.ts";
 
 const logger = log("streaming");
 
-/** Writes one event to the client: `stream` as Mastodon labels it (["hashtag", "tag"], ...). */
-export type StreamSink = (stream: string[], event: string, payload: string) => void;
-
-/** A request the client may not make; the message is what Mastodon answers. */
-export class StreamError extends Error {
-  readonly status: 400 | 401 | 404;
-  constructor(status: 400 | 401 | 404, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
-export interface StreamRequest {
-  stream: string;
-  tag?: string | null;
-  list?: string | null;
-}
-
-const ACCOUNT_STREAMS = new Set<string>(["user", "user:notification", "direct"]);
-
-interface Member {
-  connection: StreamConnection;
-  label: string[];
-}
+/** How often each process re-checks its connections' tokens (revoked, suspended, disabled). */
+const TOKEN_CHECK_MS = 15_000;
 
 interface PublicEntry {
   members: Set<Member>;
@@ -55,18 +39,39 @@ interface PublicEntry {
   queue: Promise<void>;
 }
 
+interface Target {
+  connection: StreamConnection;
+  label: string[];
+}
+
 export class StreamingHub {
   readonly services: Services;
+  readonly filters: ViewerFilters;
   readonly #channels = new Map<string, PublicEntry>();
   readonly #connections = new Set<StreamConnection>();
+  readonly #byAccount = new Map<string, Set<StreamConnection>>();
+  #shared: Promise<(() => Promise<void>)[]> | undefined;
+  /** Addressed messages in order, although filter loading is asynchronous. */
+  #addressedQueue: Promise<void> = Promise.resolve();
+  #tokenCheck: ReturnType<typeof setInterval> | undefined;
 
   constructor(services: Services) {
     this.services = services;
+    this.filters = new ViewerFilters(services.db);
   }
 
-  open(auth: AuthInfo, sink: StreamSink, onClose: () => void): StreamConnection {
+  open(auth: AuthInfo, sink: StreamSink, onClose: (reason: CloseReason) => void): StreamConnection {
     const connection = new StreamConnection(this, auth, sink, onClose);
     this.#connections.add(connection);
+    const id = connection.accountId;
+    let local = this.#byAccount.get(id);
+    if (!local) {
+      local = new Set();
+      this.#byAccount.set(id, local);
+    }
+    local.add(connection);
+    this.#tokenCheck ??= setInterval(() => void this.checkTokens(), TOKEN_CHECK_MS);
+    this.#tokenCheck.unref?.();
     return connection;
   }
 
@@ -77,10 +82,40 @@ export class StreamingHub {
   /** Ends every connection (shutdown), so the HTTP server can finish closing. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.#connections].map((c) => c.close()));
+    const shared = this.#shared;
+    this.#shared = undefined;
+    const unsubscribe = await shared?.catch(() => []);
+    await Promise.all((unsubscribe ?? []).map((u) => u().catch(() => {})));
   }
 
   forget(connection: StreamConnection): void {
     this.#connections.delete(connection);
+    const id = connection.accountId;
+    const local = this.#byAccount.get(id);
+    local?.delete(connection);
+    if (local?.size === 0) {
+      this.#byAccount.delete(id);
+      this.filters.forget(id);
+    }
+    if (this.#connections.size === 0 && this.#tokenCheck) {
+      clearInterval(this.#tokenCheck);
+      this.#tokenCheck = undefined;
+    }
+  }
+
+  /** Subscribes this process to the addressed and control channels, once. */
+  async ensureShared(): Promise<void> {
+    this.#shared ??= Promise.all([
+      this.services.pubsub.subscribe(ADDRESSED_CHANNEL, (raw) => {
+        this.#addressedQueue = this.#addressedQueue.then(() => this.#deliverAddressed(raw));
+      }),
+      this.services.pubsub.subscribe(CONTROL_CHANNEL, (raw) => this.#onControl(raw)),
+    ]);
+    const shared = this.#shared;
+    await shared.catch((error) => {
+      if (this.#shared === shared) this.#shared = undefined;
+      throw error;
+    });
   }
 
   async join(channel: string, member: Member): Promise<void> {
@@ -90,7 +125,7 @@ export class StreamingHub {
         members: new Set(),
         queue: Promise.resolve(),
         subscribed: this.services.pubsub.subscribe(channel, (raw) => {
-          created.queue = created.queue.then(() => this.#deliver(created, raw));
+          created.queue = created.queue.then(() => this.#deliverPublic(created, raw));
         }),
       };
       entry = created;
@@ -111,21 +146,135 @@ export class StreamingHub {
     await unsubscribe?.();
   }
 
-  async #deliver(entry: PublicEntry, raw: string): Promise<void> {
+  /** Closes connections whose token was revoked or whose account can no longer sign in. */
+  async checkTokens(): Promise<void> {
+    const open = [...this.#connections];
+    if (open.length === 0) return;
     try {
-      const message = JSON.parse(raw) as PublicMessage;
-      const members = [...entry.members];
-      if (members.length === 0) return;
-      const viewerIds = [...new Set(members.map((m) => m.connection.accountId))];
-      const excluded = await excludedViewers(this.services, viewerIds, message.accountIds);
-      for (const member of members) {
-        if (excluded.has(member.connection.accountId)) continue;
-        member.connection.send(member.label, message.event, message.payload);
+      const valid = new Set<string>();
+      const tokenIds = [...new Set(open.map((c) => c.tokenId))];
+      for (let i = 0; i < tokenIds.length; i += 1000) {
+        const rows = await this.services.db
+          .selectFrom("oauth_tokens")
+          .innerJoin("accounts", "accounts.id", "oauth_tokens.account_id")
+          .leftJoin("users", "users.account_id", "oauth_tokens.account_id")
+          .select("oauth_tokens.id")
+          .where("oauth_tokens.id", "in", tokenIds.slice(i, i + 1000))
+          .where("oauth_tokens.revoked_at", "is", null)
+          .where("accounts.suspended_at", "is", null)
+          .where((eb) =>
+            eb.or([eb("users.disabled", "is", null), eb("users.disabled", "=", false)]),
+          )
+          .execute();
+        for (const r of rows) valid.add(String(r.id));
+      }
+      await Promise.all(open.filter((c) => !valid.has(c.tokenId)).map((c) => c.close("revoked")));
+    } catch (error) {
+      logger.warn("Streaming token check failed: {error}", { error });
+    }
+  }
+
+  #onControl(raw: string): void {
+    let message: ControlMessage;
+    try {
+      message = JSON.parse(raw) as ControlMessage;
+    } catch {
+      return;
+    }
+    if (message.kind !== "close") return;
+    const tokens = new Set(message.tokenIds ?? []);
+    const accounts = new Set(message.accountIds ?? []);
+    for (const connection of [...this.#connections]) {
+      if (tokens.has(connection.tokenId) || accounts.has(connection.accountId)) {
+        void connection.close("revoked");
+      }
+    }
+  }
+
+  async #deliverAddressed(raw: string): Promise<void> {
+    try {
+      const message = JSON.parse(raw) as AddressedMessage;
+      if (message.event === "filters_changed") {
+        for (const id of message.recipients) this.filters.forget(id);
+      }
+      const targets: Target[] = [];
+      for (const id of message.recipients) {
+        const local = this.#byAccount.get(id);
+        if (!local) continue;
+        for (const connection of local) {
+          for (const stream of message.streams) {
+            if (connection.hasStream(stream)) targets.push({ connection, label: [stream] });
+          }
+          if (message.allLists) {
+            for (const label of connection.listLabels()) targets.push({ connection, label });
+          }
+        }
+      }
+      for (const [owner, listId] of message.lists ?? []) {
+        for (const connection of this.#byAccount.get(owner) ?? []) {
+          if (connection.hasList(listId)) targets.push({ connection, label: ["list", listId] });
+        }
+      }
+      if (targets.length === 0) return;
+      const filters = message.filter
+        ? await this.filters.getMany(targets.map((t) => t.connection.accountId))
+        : undefined;
+      const parse = memoParse();
+      const perViewer = new Map<string, string | undefined>();
+      for (const { connection, label } of targets) {
+        const viewer = connection.accountId;
+        let payload: string | undefined;
+        if (perViewer.has(viewer)) payload = perViewer.get(viewer);
+        else {
+          payload = message.payloads?.[viewer] ?? message.payload;
+          const own = filters?.get(viewer);
+          if (message.filter && own?.length) {
+            const { context, path } = message.filter;
+            payload = filterPayload(payload, path, own, context, viewer, parse);
+          }
+          perViewer.set(viewer, payload);
+        }
+        if (payload !== undefined) connection.send(label, message.event, payload);
       }
     } catch (error) {
       logger.error("Streaming delivery failed: {error}", { error });
     }
   }
+
+  async #deliverPublic(entry: PublicEntry, raw: string): Promise<void> {
+    try {
+      const message = JSON.parse(raw) as PublicMessage;
+      const members = [...entry.members];
+      if (members.length === 0) return;
+      const viewerIds = [...new Set(members.map((m) => m.connection.accountId))];
+      const filterable = message.event === "update" || message.event === "status.update";
+      const [excluded, filters] = await Promise.all([
+        excludedViewers(this.services, viewerIds, message.accountIds),
+        filterable ? this.filters.getMany(viewerIds) : undefined,
+      ]);
+      const parse = memoParse();
+      for (const member of members) {
+        const viewer = member.connection.accountId;
+        if (excluded.has(viewer)) continue;
+        const own = filters?.get(viewer);
+        const payload = own?.length
+          ? filterPayload(message.payload, "", own, "public", viewer, parse)
+          : message.payload;
+        if (payload !== undefined) member.connection.send(member.label, message.event, payload);
+      }
+    } catch (error) {
+      logger.error("Streaming delivery failed: {error}", { error });
+    }
+  }
+}
+
+/** JSON.parse once per distinct payload of one message, however many viewers need it. */
+function memoParse(): (payload: string) => unknown {
+  const parsed = new Map<string, unknown>();
+  return (payload) => {
+    if (!parsed.has(payload)) parsed.set(payload, JSON.parse(payload));
+    return parsed.get(payload);
+  };
 }
 
 /** Viewers who blocked, were blocked by, or muted one of `accountIds`: one query for all. */
@@ -145,152 +294,6 @@ async function excludedViewers(
     union select account_id from mutes where account_id in (${v}) and target_account_id in (${a})
       and (expires_at is null or expires_at > now())`.execute(services.db);
   return new Set(result.rows.map((r) => String(r.id)));
-}
-
-interface Subscription {
-  stream: StreamName;
-  label: string[];
-  /** Public and hashtag subscriptions: their channel membership (and the deletes'). */
-  member?: Member;
-  channel?: string;
-}
-
-export class StreamConnection {
-  readonly #hub: StreamingHub;
-  readonly #auth: AuthInfo;
-  readonly #sink: StreamSink;
-  readonly #onClose: () => void;
-  readonly #subscriptions = new Map<string, Subscription>();
-  #accountSubscription: Promise<() => Promise<void>> | undefined;
-  #closed = false;
-
-  constructor(hub: StreamingHub, auth: AuthInfo, sink: StreamSink, onClose: () => void) {
-    this.#hub = hub;
-    this.#auth = auth;
-    this.#sink = sink;
-    this.#onClose = onClose;
-  }
-
-  get accountId(): string {
-    return this.#auth.account?.id ?? "";
-  }
-
-  send(label: string[], event: string, payload: string): void {
-    if (this.#closed) return;
-    try {
-      this.#sink(label, event, payload);
-    } catch (error) {
-      logger.warn("Streaming write failed: {error}", { error });
-    }
-  }
-
-  /** Validates and adds a subscription; resolves once events for it will arrive. */
-  async subscribe(request: StreamRequest): Promise<void> {
-    const { stream, label } = this.#check(request);
-    const key = keyOf(label);
-    if (this.#closed || this.#subscriptions.has(key)) return;
-    const subscription: Subscription = { stream, label };
-    this.#subscriptions.set(key, subscription);
-    if (ACCOUNT_STREAMS.has(stream)) {
-      await this.#subscribeAccount();
-      return;
-    }
-    const member: Member = { connection: this, label };
-    const channel =
-      stream === "hashtag" || stream === "hashtag:local"
-        ? publicChannel(stream, label[1])
-        : publicChannel(stream as PublicStreamName);
-    subscription.member = member;
-    subscription.channel = channel;
-    await Promise.all([
-      this.#hub.join(channel, member),
-      this.#hub.join(PUBLIC_DELETE_CHANNEL, member),
-    ]);
-  }
-
-  async unsubscribe(request: StreamRequest): Promise<void> {
-    const { label } = this.#check(request);
-    const key = keyOf(label);
-    const subscription = this.#subscriptions.get(key);
-    if (!subscription) return;
-    this.#subscriptions.delete(key);
-    await this.#leave(subscription);
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#hub.forget(this);
-    const subscriptions = [...this.#subscriptions.values()];
-    this.#subscriptions.clear();
-    await Promise.all(subscriptions.map((s) => this.#leave(s)));
-    const account = this.#accountSubscription;
-    this.#accountSubscription = undefined;
-    const unsubscribe = await account?.catch(() => undefined);
-    await unsubscribe?.();
-    this.#onClose();
-  }
-
-  async #leave(subscription: Subscription): Promise<void> {
-    if (!subscription.member || !subscription.channel) return;
-    await Promise.all([
-      this.#hub.leave(subscription.channel, subscription.member),
-      this.#hub.leave(PUBLIC_DELETE_CHANNEL, subscription.member),
-    ]);
-  }
-
-  /** One subscription to the account channel serves all of the connection's account streams. */
-  async #subscribeAccount(): Promise<void> {
-    this.#accountSubscription ??= this.#hub.services.pubsub.subscribe(
-      accountChannel(this.accountId),
-      (raw) => this.#onAccountMessage(raw),
-    );
-    await this.#accountSubscription;
-  }
-
-  #onAccountMessage(raw: string): void {
-    let message: AccountMessage;
-    try {
-      message = JSON.parse(raw) as AccountMessage;
-    } catch {
-      return;
-    }
-    for (const stream of message.streams) {
-      if (this.#subscriptions.has(stream)) this.send([stream], message.event, message.payload);
-    }
-  }
-
-  /** Mastodon's checks, with its messages: scope, known stream, its parameters. */
-  #check(request: StreamRequest): { stream: StreamName; label: string[] } {
-    const { stream } = request;
-    const scopes = this.#auth.scopes;
-    const needed = stream === "user:notification" ? "read:notifications" : "read:statuses";
-    if (!scopeCovers(scopes, needed)) {
-      throw new StreamError(401, "Access token does not have the required scopes");
-    }
-    if (ACCOUNT_STREAMS.has(stream)) {
-      return { stream: stream as AccountStreamName, label: [stream] };
-    }
-    if ((PUBLIC_STREAMS as readonly string[]).includes(stream)) {
-      return { stream: stream as PublicStreamName, label: [stream] };
-    }
-    if (stream === "hashtag" || stream === "hashtag:local") {
-      const tag = request.tag?.trim().replace(/^#/, "");
-      if (!tag) throw new StreamError(400, "No tag for stream provided");
-      // Labelled as the client spelled it (clients match on it); channels are lowercase.
-      return { stream, label: [stream, tag] };
-    }
-    if (stream === "list") {
-      // Roost has no lists yet, so no list can be the caller's.
-      throw new StreamError(404, "Not authorized to stream this list");
-    }
-    throw new StreamError(400, "Unknown stream type");
-  }
-}
-
-/** Subscriptions are keyed case-insensitively: #Cats and #cats are one stream. */
-function keyOf(label: string[]): string {
-  return label.join("\u0000").toLowerCase();
 }
 
 const hubs = new WeakMap<Services, StreamingHub>();

@@ -1,11 +1,13 @@
 // The only way events reach streaming clients: publish to pub/sub, and whichever web process
-// holds the client's connection writes it out (src/streaming/hub.ts). Callers pass entities
-// already rendered for the account they publish to; nothing here checks visibility.
+// holds a recipient's connection writes it out (src/streaming/hub.ts). Callers pass entities
+// already rendered for their recipients; nothing here checks visibility.
 import type { Services } from "../services.ts";
 import {
-  type AccountMessage,
   type AccountStreamName,
-  accountChannel,
+  ADDRESSED_CHANNEL,
+  type AddressedMessage,
+  CONTROL_CHANNEL,
+  type ControlMessage,
   PUBLIC_DELETE_CHANNEL,
   type PublicMessage,
   type PublicStreamName,
@@ -21,6 +23,15 @@ function encodePayload(event: StreamEvent, payload: unknown): string {
   return JSON.stringify(payload);
 }
 
+/** One event for many accounts, as one pub/sub message. */
+export async function publishAddressed(
+  services: Services,
+  message: AddressedMessage,
+): Promise<void> {
+  if (message.recipients.length === 0 && !message.lists?.length) return;
+  await services.pubsub.publish(ADDRESSED_CHANNEL, JSON.stringify(message));
+}
+
 /**
  * Sends one event to the given streams of one local account, on every process.
  * `payload` is the entity rendered for that account (or the status id for `delete`).
@@ -31,15 +42,16 @@ export async function publishToAccount(
   streams: AccountStreamName[],
   event: StreamEvent,
   payload: unknown,
+  filter?: AddressedMessage["filter"],
 ): Promise<void> {
   if (streams.length === 0) return;
-  const message: AccountMessage = {
-    kind: "event",
-    streams,
+  await publishAddressed(services, {
     event,
+    streams,
+    recipients: [accountId],
     payload: encodePayload(event, payload),
-  };
-  await services.pubsub.publish(accountChannel(accountId), JSON.stringify(message));
+    ...(filter ? { filter } : {}),
+  });
 }
 
 export interface PublicStatusEvent {
@@ -79,4 +91,19 @@ export async function publishPublicDelete(
 ): Promise<void> {
   const message: PublicMessage = { event: "delete", payload: statusId, accountIds, statusId };
   await services.pubsub.publish(PUBLIC_DELETE_CHANNEL, JSON.stringify(message));
+}
+
+/**
+ * Closes the streaming connections made with these tokens or by these accounts, on every
+ * process: call after revoking tokens (or suspending, disabling an account) has committed.
+ * Each process also re-checks its connections' tokens periodically, so a path that forgets
+ * this still closes them, only later.
+ */
+export async function closeStreams(
+  services: Pick<Services, "pubsub">,
+  target: { tokenIds?: string[]; accountIds?: string[] },
+): Promise<void> {
+  if (!target.tokenIds?.length && !target.accountIds?.length) return;
+  const message: ControlMessage = { kind: "close", ...target };
+  await services.pubsub.publish(CONTROL_CHANNEL, JSON.stringify(message));
 }

@@ -5,12 +5,13 @@ import { sql } from "kysely";
 import type { Db } from "../infra/db/index.ts";
 import { idAtTime } from "../infra/ids.ts";
 import type { TagRow } from "./tags.ts";
+import { type TrendAudience, trendable } from "./trend-review.ts";
 
 export const TREND_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 export async function trendingTags(
   db: Db,
-  options: { offset: number; limit: number; now?: Date },
+  options: { offset: number; limit: number; now?: Date; audience: TrendAudience },
 ): Promise<TagRow[]> {
   const since = new Date((options.now ?? new Date()).getTime() - TREND_WINDOW_MS);
   const ranked = db
@@ -34,6 +35,7 @@ export async function trendingTags(
     .innerJoin("tags", "tags.id", "ranked.tag_id")
     .selectAll("tags")
     .where("tags.listable", "=", true)
+    .where(trendable("tag", "tags.id", options.audience))
     .orderBy("ranked.people", "desc")
     .orderBy("ranked.uses", "desc")
     .orderBy("tags.id", "desc")

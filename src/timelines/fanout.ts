@@ -10,7 +10,9 @@
 //   else only when the follower also follows the account replied to;
 // - local followers of one of its hashtags, for public original posts;
 // never to someone who muted or blocked the author (or the boosted author), is blocked by
-// them, or already has the boosted status (or another boost of it) in their feed.
+// them, or already has the boosted status (or another boost of it) in their feed; nor to
+// someone who put the author (the booster, for a boost) on an `exclusive` list: such posts
+// go to that list only (src/lists/, as Mastodon's exclusive lists).
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../infra/db/index.ts";
 import { notMutedBy, visibleTo } from "../statuses/visibility.ts";
@@ -22,14 +24,20 @@ export const BACKFILL_ITEMS = 40;
 /** Share of a fan-out's recipients whose feeds that fan-out trims (about one in 32). */
 const TRIM_SAMPLE = 1 / 32;
 
-/** Neither account (id expressions) muted or blocked the other; `r` is the reader. */
+/**
+ * Neither account (id expressions) muted or blocked the other, and the reader `r` has not
+ * blocked `a`'s domain (src/domain-blocks).
+ */
 export function unrelated(r: RawBuilder<unknown>, a: RawBuilder<unknown>) {
   return sql`not exists (
       select 1 from mutes mu where mu.account_id = ${r} and mu.target_account_id = ${a}
         and (mu.expires_at is null or mu.expires_at > now()))
     and not exists (
       select 1 from blocks bl where (bl.account_id = ${r} and bl.target_account_id = ${a})
-        or (bl.account_id = ${a} and bl.target_account_id = ${r}))`;
+        or (bl.account_id = ${a} and bl.target_account_id = ${r}))
+    and not exists (
+      select 1 from account_domain_blocks adb join accounts ada on ada.domain = adb.domain
+      where adb.account_id = ${r} and ada.id = ${a})`;
 }
 
 /**
@@ -67,6 +75,9 @@ export function homeRecipientRows(statusId: string) {
     ) r on true
     where s.id = ${statusId}
       and (r.account_id = s.account_id or (${unrelated(sql.ref("r.account_id"), sql.ref("s.account_id"))}))
+      and (r.account_id = s.account_id or not exists (
+        select 1 from list_accounts xla join lists xl on xl.id = xla.list_id
+        where xl.account_id = r.account_id and xl.exclusive and xla.account_id = s.account_id))
       and (s.reblog_of_id is null or not exists (
         select 1 from statuses o where o.id = s.reblog_of_id
           and o.account_id <> r.account_id

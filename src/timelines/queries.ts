@@ -4,6 +4,7 @@
 // fan-out already respected it, because follows, mutes and blocks change after a write.
 import { type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import type { AccountRow } from "../auth/middleware.ts";
+import type { FilterContext } from "../filters/match.ts";
 import type { PageParams } from "../http/pagination.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
@@ -21,7 +22,7 @@ export interface TimelinePage {
 type StatusScope = ExpressionBuilder<Database, "statuses">;
 
 /** A boost is shown only when the boosted status is visible and its author not muted. */
-function boostedVisibleTo(viewerId: string | null) {
+export function boostedVisibleTo(viewerId: string | null) {
   return (eb: StatusScope) =>
     eb.or([
       eb("statuses.reblog_of_id", "is", null),
@@ -55,10 +56,14 @@ async function render(
   viewer: AccountRow | null,
   rows: StatusRow[],
   reverse: boolean,
+  // Home and list timelines are both the "home" filter context, as on Mastodon.
+  filterContext: FilterContext = "home",
 ): Promise<TimelinePage> {
   const ordered = reverse ? rows.reverse() : rows;
   return {
-    statuses: await serializeStatuses(services, viewer, ordered),
+    // Statuses a `hide` filter matches are left out; the cursors still come from the rows,
+    // so a page shortened that way never stops the paging.
+    statuses: await serializeStatuses(services, viewer, ordered, { filterContext }),
     newest: ordered[0]?.id,
     oldest: ordered.at(-1)?.id,
   };
@@ -81,7 +86,7 @@ export async function homeTimeline(
     .where(notMutedBy(viewer.id))
     .where(boostedVisibleTo(viewer.id));
   const { query, reverse } = applyPage(base, "home_feed.status_id", page);
-  return render(services, viewer, await query.execute(), reverse);
+  return render(services, viewer, await query.execute(), reverse, "home");
 }
 
 export interface PublicOptions {
@@ -117,7 +122,7 @@ export async function publicTimeline(
   else if (options.remote) base = base.where("statuses.local", "=", false);
   if (viewer) base = base.where(visibleTo(viewer.id)).where(notMutedBy(viewer.id));
   const { query, reverse } = applyPage(base, "statuses.id", page);
-  return render(services, viewer, await query.execute(), reverse);
+  return render(services, viewer, await query.execute(), reverse, "public");
 }
 
 export interface TagOptions extends PublicOptions {
@@ -157,7 +162,7 @@ export async function tagTimeline(
   else if (options.remote) base = base.where("statuses.local", "=", false);
   if (viewer) base = base.where(visibleTo(viewer.id)).where(notMutedBy(viewer.id));
   const { query, reverse } = applyPage(base, "statuses.id", page);
-  return render(services, viewer, await query.execute(), reverse);
+  return render(services, viewer, await query.execute(), reverse, "public");
 }
 
 /** Statuses with at least one attachment (the `only_media` filter). */

@@ -11,6 +11,7 @@ import {
 import { normalizeEmail, requestEmailChange } from "../accounts/registration-service.ts";
 import { readParams } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
+import { closeStreams } from "../streaming/publish.ts";
 import {
   csrfField,
   field,
@@ -109,6 +110,8 @@ export function accountPageRoutes(): Hono<AppEnv> {
           : field(params, "password_confirmation"),
     });
     if (result.ok) {
+      // Signed out everywhere includes open streaming connections.
+      await closeStreams(c.get("services"), { accountIds: [result.user.account_id] });
       return notice(
         c,
         "Password changed",

@@ -14,7 +14,12 @@ button.secondary{background:#ddd;color:#222}.error{color:#b00020}.notice{color:#
 .links{margin-top:1.5rem;font-size:.9rem}code{background:#eee;padding:.2rem .4rem;border-radius:.25rem;word-break:break-all}
 `;
 
-export function page(title: string, body: Content, options: { instanceTitle?: string } = {}) {
+export function page(
+  title: string,
+  body: Content,
+  // `head`: extra elements (OpenGraph tags, alternate links) for public pages.
+  options: { instanceTitle?: string; head?: Content } = {},
+) {
   const site = options.instanceTitle ?? "Roost";
   return html`<!doctype html>
 <html lang="en">
@@ -24,6 +29,7 @@ export function page(title: string, body: Content, options: { instanceTitle?: st
 <meta name="robots" content="noindex">
 <title>${title} - ${site}</title>
 <style>${raw(STYLE)}</style>
+${options.head ?? ""}
 </head>
 <body><main>${body}</main></body>
 </html>`;

@@ -4,6 +4,7 @@
 // the instances talk to each other through https and WebFinger.
 import { accountKeyPairs } from "../../federation/keys.ts";
 import { parseConfig } from "../../src/config.ts";
+import type { Role } from "../../src/infra/db/schema.ts";
 import { createServices } from "../../src/services.ts";
 import { createUserWithToken } from "./auth.ts";
 import { createTestBackend, type TestBackend } from "./backend.ts";
@@ -40,6 +41,8 @@ export interface PairInstance {
 export interface UserSpec {
   username: string;
   locked?: boolean;
+  /** A staff role (moderation tests); its token then also gets the admin scopes. */
+  role?: Role;
 }
 
 async function prepare(host: TlsHost, specs: UserSpec[]): Promise<PairInstance> {
@@ -56,10 +59,20 @@ async function prepare(host: TlsHost, specs: UserSpec[]): Promise<PairInstance> 
   const users: Record<string, PairUser> = {};
   try {
     for (const spec of specs) {
-      const { account, token } = await createUserWithToken(
+      const { account, user, token } = await createUserWithToken(
         { services, config },
-        { username: spec.username },
+        {
+          username: spec.username,
+          scopes: spec.role ? ["read", "write", "follow", "admin:read", "admin:write"] : undefined,
+        },
       );
+      if (spec.role) {
+        await services.db
+          .updateTable("users")
+          .set({ role: spec.role })
+          .where("id", "=", user.id)
+          .execute();
+      }
       if (spec.locked) {
         await services.db
           .updateTable("accounts")

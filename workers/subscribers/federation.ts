@@ -20,9 +20,16 @@ export const federationSubscriber: Subscriber = {
   "block.removed": async (s, e) =>
     (await outbox()).sendBlock(s, true, e.accountId, e.targetAccountId, e.uri),
   "account.updated": async (s, e) => (await outbox()).sendProfileUpdate(s, e.accountId),
+  "account.suspended": async (s, e) => (await outbox()).sendActorDeletion(s, e.accountId),
+  "report.forwarded": async (s, e) => (await outbox()).sendReportFlag(s, e.reportId, e.domains),
   "status.created": async (s, e) => (await outbox()).sendStatus(s, e.statusId, "create"),
   "status.updated": async (s, e) => (await outbox()).sendStatus(s, e.statusId, "update"),
   "status.deleted": async (s, e) => (await outbox()).sendStatusDeletion(s, e),
+  "poll.voted": async (s, e) => (await outbox()).sendPollVotes(s, e.pollId, e.accountId, e.voteIds),
+  "status.pinned": async (s, e) =>
+    (await outbox()).sendFeaturedChange(s, "add", e.accountId, e.uri),
+  "status.unpinned": async (s, e) =>
+    (await outbox()).sendFeaturedChange(s, "remove", e.accountId, e.uri),
   "favourite.created": async (s, e) =>
     (await outbox()).sendLike(s, e.accountId, e.statusId, e.favouriteId, null),
   "favourite.removed": async (s, e) =>

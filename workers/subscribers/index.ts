@@ -6,6 +6,7 @@ import { federationSubscriber } from "./federation.ts";
 import { notificationEmailsSubscriber } from "./notification-emails.ts";
 import { notificationsSubscriber } from "./notifications.ts";
 import { pushSubscriber } from "./push.ts";
+import { remoteMediaSubscriber } from "./remote-media.ts";
 import { streamingSubscriber } from "./streaming.ts";
 import { timelinesSubscriber } from "./timelines.ts";
 
@@ -17,4 +18,5 @@ export const subscribers: Record<string, Subscriber> = {
   conversations: conversationsSubscriber,
   push: pushSubscriber,
   notificationEmails: notificationEmailsSubscriber,
+  remoteMedia: remoteMediaSubscriber,
 };

@@ -40,7 +40,7 @@ export function accountStatusesRoutes(): Hono<AppEnv> {
       page,
     );
     setLinkHeader(c, { newest: rows[0]?.id, oldest: rows.at(-1)?.id }, services.config.publicUrl);
-    return c.json(await serializeStatuses(services, viewer, visible));
+    return c.json(await serializeStatuses(services, viewer, visible, { filterContext: "account" }));
   });
 
   return app;

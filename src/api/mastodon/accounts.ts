@@ -15,10 +15,12 @@ import {
   serializeCredentialAccount,
 } from "../../accounts/serializers.ts";
 import { currentAccount, requireAuth } from "../../auth/middleware.ts";
+import { listFeaturedTags } from "../../featured-tags/service.ts";
 import { queryParams, readParams } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
 import { pageParams, setLinkHeader } from "../../http/pagination.ts";
 import type { AppEnv } from "../../http/types.ts";
+import { listsContaining, serializeList } from "../../lists/queries.ts";
 import { listRelatedAccounts } from "../../relationships/account-lists.ts";
 import {
   authorizeIfToken,
@@ -127,10 +129,11 @@ export function accountRoutes(): Hono<AppEnv> {
     });
   }
 
-  // Featured hashtags and identity proofs are not implemented: profiles have none.
+  // Featured hashtags (src/featured-tags); identity proofs are gone from Mastodon: none.
   app.get("/v1/accounts/:id/featured_tags", authorizeIfToken(READ_ACCOUNTS), async (c) => {
-    await getAccount(c.get("services").db, c.req.param("id"));
-    return c.json([]);
+    const { db, config } = c.get("services");
+    const account = await getAccount(db, c.req.param("id"));
+    return c.json(await listFeaturedTags(db, config, account));
   });
 
   app.get("/v1/accounts/:id/identity_proofs", requireAuth(READ_ACCOUNTS), async (c) => {
@@ -138,10 +141,13 @@ export function accountRoutes(): Hono<AppEnv> {
     return c.json([]);
   });
 
-  // TODO(lists): the viewer's lists containing the account, once lists exist.
+  // The viewer's lists that hold the account (none for a suspended account, as Mastodon).
   app.get("/v1/accounts/:id/lists", requireAuth(["read:lists"]), async (c) => {
-    await getAccount(c.get("services").db, c.req.param("id"));
-    return c.json([]);
+    const db = c.get("services").db;
+    const account = await getAccount(db, c.req.param("id"));
+    if (account.suspended_at) return c.json([]);
+    const lists = await listsContaining(db, currentAccount(c).id, account.id);
+    return c.json(lists.map(serializeList));
   });
 
   return app;

@@ -1,11 +1,18 @@
 // Server information for clients: /api/v1/instance (the pre-4.0 shape many clients still read
 // first), /api/v2/instance and the small /api/v1/instance/* lists. Public, no token needed.
 import { Hono } from "hono";
+import { serializeAccount } from "../../accounts/serializers.ts";
 import type { Config } from "../../config.ts";
+import { ApiError } from "../../http/errors.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { ACCOUNT_LIMITS, MEDIA_LIMITS, POLL_LIMITS, STATUS_LIMITS } from "../../instance/limits.ts";
-import { getInstanceSettings, type InstanceSettings } from "../../instance/settings.ts";
+import {
+  type DomainBlocksExposure,
+  getInstanceSettings,
+  type InstanceSettings,
+} from "../../instance/settings.ts";
 import { instanceActivity, instancePeers, instanceStats } from "../../instance/stats.ts";
+import { serializePublicDomainBlock } from "../../moderation/domain-blocks.ts";
 import { getVapidKeys } from "../../push/vapid.ts";
 import type { Services } from "../../services.ts";
 import { MASTODON_API_LEVEL, SOURCE_URL, VERSION_STRING } from "../../version.ts";
@@ -14,6 +21,17 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
   const { config, db } = services;
   const app = new Hono<AppEnv>();
   const settings = () => getInstanceSettings(db, config);
+  const contactAccount = async (s: InstanceSettings) => {
+    if (!s.contactUsername) return null;
+    const account = await db
+      .selectFrom("accounts")
+      .selectAll()
+      .where("domain", "is", null)
+      .where("username", "=", s.contactUsername)
+      .where("suspended_at", "is", null)
+      .executeTakeFirst();
+    return account ? serializeAccount(account, config) : null;
+  };
 
   app.get("/v1/instance", async (c) => {
     const s = await settings();
@@ -42,7 +60,7 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
         media_attachments: mediaConfiguration(config),
         polls: pollsConfiguration(),
       },
-      contact_account: null,
+      contact_account: await contactAccount(s),
       rules: s.rules,
     });
   });
@@ -85,7 +103,7 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
         url: null,
       },
       api_versions: { mastodon: MASTODON_API_LEVEL },
-      contact: { email: s.contactEmail, account: null },
+      contact: { email: s.contactEmail, account: await contactAccount(s) },
       rules: s.rules,
     });
   });
@@ -108,10 +126,23 @@ export function instanceRoutes(services: Services): Hono<AppEnv> {
     });
   });
 
-  app.get("/v1/instance/domain_blocks", (c) => {
-    // TODO(moderation): list (possibly obfuscated) blocks once domain blocks exist. Mastodon
-    // answers 404 when the list is not public; an empty list is kinder to clients meanwhile.
-    return c.json([]);
+  // The moderated servers, as public as the admin chose (Mastodon's show_domain_blocks):
+  // "all", "users" (signed-in users only) or "disabled"; hidden is a 404, as in Mastodon.
+  app.get("/v1/instance/domain_blocks", async (c) => {
+    const s = await settings();
+    const signedIn = Boolean(c.get("auth")?.user);
+    const shown = (level: DomainBlocksExposure) =>
+      level === "all" || (level === "users" && signedIn);
+    if (!shown(s.showDomainBlocks)) throw ApiError.notFound();
+    const rows = await db
+      .selectFrom("domain_blocks")
+      .selectAll()
+      // Mastodon's "user-facing limitations": noop blocks matter only if media is rejected.
+      .where((eb) => eb.or([eb("severity", "!=", "noop"), eb("reject_media", "=", true)]))
+      .orderBy("domain")
+      .execute();
+    const withComment = shown(s.showDomainBlocksRationale);
+    return c.json(rows.map((row) => serializePublicDomainBlock(row, withComment)));
   });
 
   return app;

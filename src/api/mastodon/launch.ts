@@ -6,7 +6,6 @@ import { Hono } from "hono";
 import { serializeAccount } from "../../accounts/serializers.ts";
 import { currentAccount, requireAuth } from "../../auth/middleware.ts";
 import { ApiError } from "../../http/errors.ts";
-import { pageParams } from "../../http/pagination.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { directoryAccounts } from "../../search/discovery.ts";
 import { limitParam, offsetParam } from "../../search/paging.ts";
@@ -72,13 +71,6 @@ export function launchRoutes(): Hono<AppEnv> {
 
   // TODO(issue 8): filters, lists and domain blocks.
   // Until then each validates its token and paging like the real thing and lists nothing.
-  app.get("/v1/filters", requireAuth("read:filters"), (c) => c.json([]));
-  app.get("/v2/filters", requireAuth("read:filters"), (c) => c.json([]));
-  app.get("/v1/lists", requireAuth("read:lists"), (c) => c.json([]));
-  app.get("/v1/domain_blocks", requireAuth("read:blocks"), (c) => {
-    pageParams(c, { defaultLimit: 100, maxLimit: 200 });
-    return c.json([]);
-  });
 
   return app;
 }

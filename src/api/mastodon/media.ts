@@ -1,6 +1,8 @@
 // /api/v1/media and /api/v2/media: uploads and one's own media (and DELETE
 // /api/v1/profile/avatar|header, the other way of removing an uploaded picture). v1 processes before
 // answering; v2 answers 202 with url null and GET answers 206 until the worker is done.
+import path from "node:path";
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { countFollowRequests, removeProfileImage } from "../../accounts/account-service.ts";
 import { loadMovedAccount, serializeCredentialAccount } from "../../accounts/serializers.ts";
@@ -10,6 +12,7 @@ import { ApiError } from "../../http/errors.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { serializeMedia } from "../../media/serializer.ts";
 import { createMedia, deleteMedia, findOwnMedia, updateMedia } from "../../media/service.ts";
+import { asUpload, streamMultipart } from "../../media/upload.ts";
 
 const WRITE_MEDIA = ["write", "write:media"] as const;
 
@@ -35,8 +38,24 @@ function description(params: Params): string | undefined {
   return value;
 }
 
-function optionalFile(value: unknown): File | undefined {
-  return value instanceof File && value.size > 0 ? value : undefined;
+/**
+ * The upload's params. Multipart bodies are streamed: files go to DATA_DIR/tmp as they
+ * arrive (bounded by the largest media limit), so a request in flight holds no copy of
+ * them in memory. `done` removes the temporary files.
+ */
+async function uploadParams(
+  c: Context<AppEnv>,
+): Promise<{ params: Params; done: () => Promise<void> }> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^multipart\/form-data/i.test(type))
+    return { params: await readParams(c), done: async () => {} };
+  const { config } = c.get("services");
+  const form = await streamMultipart(c, {
+    tmpDir: path.join(config.dataDir, "tmp", "uploads"),
+    maxFileBytes: Math.max(config.media.imageLimit, config.media.videoLimit),
+    fileFields: ["file", "thumbnail"],
+  });
+  return { params: form.params, done: form.cleanup };
 }
 
 export function mediaRoutes(): Hono<AppEnv> {
@@ -46,19 +65,26 @@ export function mediaRoutes(): Hono<AppEnv> {
     app.post(`/${async ? "v2" : "v1"}/media`, requireAuth(WRITE_MEDIA), async (c) => {
       const services = c.get("services");
       const account = currentAccount(c);
-      const params = await readParams(c);
-      const row = await createMedia(
-        services,
-        account,
-        {
-          file: params.file as File,
-          description: description(params),
-          focus: parseFocus(params.focus),
-          thumbnail: optionalFile(params.thumbnail),
-        },
-        { async },
-      );
-      return c.json(serializeMedia(services.config, row), row.processing === "pending" ? 202 : 200);
+      const { params, done } = await uploadParams(c);
+      try {
+        const row = await createMedia(
+          services,
+          account,
+          {
+            file: params.file,
+            description: description(params),
+            focus: parseFocus(params.focus),
+            thumbnail: asUpload(params.thumbnail),
+          },
+          { async },
+        );
+        return c.json(
+          serializeMedia(services.config, row),
+          row.processing === "pending" ? 202 : 200,
+        );
+      } finally {
+        await done();
+      }
     });
   upload(false);
   upload(true);
@@ -76,13 +102,17 @@ export function mediaRoutes(): Hono<AppEnv> {
 
   app.put("/v1/media/:id", requireAuth(WRITE_MEDIA), async (c) => {
     const services = c.get("services");
-    const params = await readParams(c);
-    const row = await updateMedia(services, currentAccount(c), c.req.param("id"), {
-      description: description(params),
-      focus: parseFocus(params.focus),
-      thumbnail: optionalFile(params.thumbnail),
-    });
-    return c.json(serializeMedia(services.config, row), row.processing === "pending" ? 206 : 200);
+    const { params, done } = await uploadParams(c);
+    try {
+      const row = await updateMedia(services, currentAccount(c), c.req.param("id"), {
+        description: description(params),
+        focus: parseFocus(params.focus),
+        thumbnail: asUpload(params.thumbnail),
+      });
+      return c.json(serializeMedia(services.config, row), row.processing === "pending" ? 206 : 200);
+    } finally {
+      await done();
+    }
   });
 
   app.delete("/v1/media/:id", requireAuth(WRITE_MEDIA), async (c) => {

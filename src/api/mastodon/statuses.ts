@@ -4,10 +4,14 @@ import type { KvKey } from "@fedify/fedify";
 import { Hono } from "hono";
 import { serializeAccount } from "../../accounts/serializers.ts";
 import { currentAccount, requireAuth } from "../../auth/middleware.ts";
+import { loadActiveFilters } from "../../filters/match.ts";
 import { queryParams, readParams } from "../../http/body.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { durationOf } from "../../infra/temporal.ts";
+import { hasPollParam, parsePollParam } from "../../polls/params.ts";
+import { findPollOfStatus } from "../../polls/store.ts";
+import { scheduleFromRequest } from "../../scheduled/request.ts";
+import { scheduledAtParam } from "../../scheduled/service.ts";
 import { findVisibleStatus, findVisibleStatuses, threadContext } from "../../statuses/queries.ts";
 import { serializeStatus, serializeStatuses } from "../../statuses/serializer.ts";
 import { createStatus, deleteStatus, editStatus } from "../../statuses/status-service.ts";
@@ -53,13 +57,11 @@ export function statusRoutes(): Hono<AppEnv> {
       }
     }
 
-    if (params.poll !== undefined && params.poll !== null && params.poll !== "") {
-      throw ApiError.unprocessable("Polls are not supported yet");
-    }
+    const poll = hasPollParam(params.poll) ? parsePollParam(params.poll) : undefined;
     const inReplyTo = str(params.in_reply_to_id, "In reply to");
     const settings = auth.user?.settings;
     const lang = language(params.language);
-    const row = await createStatus(services, account, {
+    const input = {
       text: str(params.status, "Text") ?? "",
       spoilerText: str(params.spoiler_text, "Spoiler text") ?? "",
       sensitive: bool(params.sensitive, "Sensitive") ?? settings?.default_sensitive === true,
@@ -69,7 +71,16 @@ export function statusRoutes(): Hono<AppEnv> {
       inReplyToId: inReplyTo ? inReplyTo : null,
       applicationId: auth.applicationId,
       mediaIds: mediaIdsParam(params.media_ids),
-    });
+      poll,
+    };
+    // `scheduled_at` five minutes or more ahead: stored for later (src/scheduled), not posted.
+    const scheduledAt = scheduledAtParam(params.scheduled_at);
+    if (scheduledAt) {
+      return c.json(
+        await scheduleFromRequest(services, account, input, scheduledAt, idempotencyKey),
+      );
+    }
+    const row = await createStatus(services, account, input);
     if (kvKey) await services.kv.set(kvKey, row.id, { ttl: durationOf(IDEMPOTENCY_TTL_MS) });
     return c.json(await serializeStatus(services, account, row));
   });
@@ -107,9 +118,8 @@ export function statusRoutes(): Hono<AppEnv> {
     const services = c.get("services");
     const account = currentAccount(c);
     const params = await readParams(c);
-    if (params.poll !== undefined && params.poll !== null && params.poll !== "") {
-      throw ApiError.unprocessable("Polls are not supported yet");
-    }
+    // As on Mastodon, an edit carries the whole poll: without one, the poll goes.
+    const poll = hasPollParam(params.poll) ? parsePollParam(params.poll) : null;
     const row = await editStatus(services, account, c.req.param("id"), {
       text: str(params.status, "Text"),
       spoilerText: str(params.spoiler_text, "Spoiler text"),
@@ -118,6 +128,7 @@ export function statusRoutes(): Hono<AppEnv> {
       // Absent keeps the attachments; an empty list (or `media_ids[]=`) removes them all.
       mediaIds: params.media_ids === undefined ? undefined : mediaIdsParam(params.media_ids),
       mediaAttributes: mediaAttributesParam(params.media_attributes),
+      poll,
     });
     return c.json(await serializeStatus(services, account, row));
   });
@@ -146,6 +157,7 @@ export function statusRoutes(): Hono<AppEnv> {
             spoiler_text: status.spoiler_text,
             sensitive: status.sensitive,
             created_at: status.created_at,
+            poll_options: (await findPollOfStatus(services.db, status.id))?.options ?? null,
           },
         ];
     const account = serializeAccount(author, services.config);
@@ -156,7 +168,7 @@ export function statusRoutes(): Hono<AppEnv> {
         sensitive: v.sensitive,
         created_at: new Date(v.created_at).toISOString(),
         account,
-        poll: null,
+        poll: v.poll_options ? { options: v.poll_options.map((title) => ({ title })) } : null,
         media_attachments: [],
         emojis: [],
       })),
@@ -176,9 +188,14 @@ export function statusRoutes(): Hono<AppEnv> {
     const viewerId = viewer?.id ?? null;
     const status = await findVisibleStatus(services.db, viewerId, c.req.param("id"));
     const { ancestors, descendants } = await threadContext(services.db, viewerId, status);
+    // The viewer's filters are loaded once for both halves of the thread.
+    const options = {
+      filterContext: "thread" as const,
+      filters: viewer ? await loadActiveFilters(services.db, viewer.id) : [],
+    };
     const [a, d] = await Promise.all([
-      serializeStatuses(services, viewer, ancestors),
-      serializeStatuses(services, viewer, descendants),
+      serializeStatuses(services, viewer, ancestors, options),
+      serializeStatuses(services, viewer, descendants, options),
     ]);
     return c.json({ ancestors: a, descendants: d });
   });

@@ -7,6 +7,7 @@ import { queryParams } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
 import { pageParams, setLinkHeader } from "../../http/pagination.ts";
 import type { AppEnv } from "../../http/types.ts";
+import { getOwnedList, listTimeline } from "../../lists/queries.ts";
 import { booleanParam, listParam } from "../../timelines/paging.ts";
 import {
   homeTimeline,
@@ -67,9 +68,12 @@ export function timelineRoutes(): Hono<AppEnv> {
     return respond(c, page);
   });
 
-  // Lists don't exist yet, so every list id is unknown.
-  app.get("/v1/timelines/list/:id", requireAuth(["read", "read:lists"]), () => {
-    throw ApiError.notFound();
+  // Only the owner may read a list; anyone else's list is not found.
+  app.get("/v1/timelines/list/:id", requireAuth(["read", "read:lists"]), async (c) => {
+    const services = c.get("services");
+    const viewer = currentAccount(c);
+    const list = await getOwnedList(services.db, viewer.id, c.req.param("id"));
+    return respond(c, await listTimeline(services, viewer, list, pageParams(c)));
   });
 
   return app;

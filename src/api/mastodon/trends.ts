@@ -42,7 +42,8 @@ export function trendRoutes(): Hono<AppEnv> {
     const viewer = optionalViewer(c, []);
     const { db, config } = c.get("services");
     const { offset, limit } = offsetAndLimit(c, 10, 20);
-    const rows = await trendingTags(db, { offset, limit });
+    const audience = { requireReview: config.trendsRequireReview };
+    const rows = await trendingTags(db, { offset, limit, audience });
     setOffsetLinks(c, offset, limit, rows.length);
     return c.json(await serializeTags(db, config, viewer, rows));
   };
@@ -53,7 +54,8 @@ export function trendRoutes(): Hono<AppEnv> {
     const viewer = optionalViewer(c, []);
     const services = c.get("services");
     const { offset, limit } = offsetAndLimit(c, 20, 40);
-    const rows = await trendingStatuses(services.db, viewer, { offset, limit });
+    const audience = { requireReview: services.config.trendsRequireReview };
+    const rows = await trendingStatuses(services.db, viewer, { offset, limit, audience });
     setOffsetLinks(c, offset, limit, rows.length);
     return c.json(await serializeStatuses(services, viewer, rows));
   });

@@ -26,6 +26,7 @@ import {
   type ResponseMode,
   revokeToken,
 } from "../../oauth/oauth-service.ts";
+import { closeStreams } from "../../streaming/publish.ts";
 import { csrfToken, currentSession, destroySession, verifyCsrf } from "../../web/session.ts";
 import { codePage, consentPage, errorPage, formPostPage } from "./pages.ts";
 
@@ -160,11 +161,13 @@ export function oauthRoutes(): Hono<AppEnv> {
   app.post("/oauth/revoke", async (c) => {
     try {
       const params = await oauthParams(c);
-      const { db } = c.get("services");
+      const services = c.get("services");
+      const { db } = services;
       const client = await authenticateClient(db, clientCredentials(c, params));
       const token = text(params.token);
       // RFC 7009 §2.2: an unknown (or missing) token is not an error.
-      if (token) await revokeToken(db, client, token);
+      const revoked = token ? await revokeToken(db, client, token) : undefined;
+      if (revoked) await closeStreams(services, { tokenIds: [revoked] });
       return c.json({});
     } catch (e) {
       return oauthErrorResponse(c, e);

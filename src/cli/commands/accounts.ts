@@ -8,8 +8,11 @@ import type { UserRow } from "../../auth/middleware.ts";
 import { parseRole } from "../../auth/roles.ts";
 import { ApiError } from "../../http/errors.ts";
 import type { Db } from "../../infra/db/index.ts";
+import { runningServerPid } from "../../infra/db/pid-file.ts";
 import type { Role, UsersTable } from "../../infra/db/schema.ts";
+import { removeAccount } from "../../moderation/account-actions.ts";
 import { revokeAccountTokens } from "../../oauth/access-tokens.ts";
+import { createServices } from "../../services.ts";
 import { type CliContext, CliError } from "./common.ts";
 
 export const ACCOUNTS_USAGE = `Usage:
@@ -157,12 +160,32 @@ async function modify(args: string[], ctx: CliContext): Promise<void> {
 async function remove(args: string[], ctx: CliContext): Promise<void> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   const username = oneUsername(positionals);
-  const { db } = await ctx.database();
-  const user = await findLocalUser(db, username);
-  // Deleting the account row cascades to the user, keys, tokens, grants, sessions and apps.
-  // TODO(federation): send a Delete activity for the actor to followers' servers first, and
-  // keep a tombstone so the username is not reused; the federation issues add this.
-  await db.deleteFrom("accounts").where("id", "=", user.account_id).execute();
+  // Full services, not just the database: the actor Delete for other servers is queued
+  // (delivered by the workers, now or when the server next runs). Opened instead of
+  // ctx.database(), so the embedded database has one owner, as there.
+  if (!ctx.config.databaseUrl) {
+    const pid = runningServerPid(ctx.config.dataDir);
+    if (pid !== undefined) {
+      throw new CliError(
+        `The Roost server (pid ${pid}) is using the embedded database in ${ctx.config.dataDir}; stop it first`,
+      );
+    }
+  }
+  const services = await createServices(ctx.config);
+  try {
+    const user = await findLocalUser(services.db, username);
+    const account = await services.db
+      .selectFrom("accounts")
+      .selectAll()
+      .where("id", "=", user.account_id)
+      .executeTakeFirstOrThrow();
+    // Queues the actor Delete, then removes the account (the row cascades to the user,
+    // keys, tokens, grants, sessions and apps). TODO: keep a tombstone so the username
+    // is not reused.
+    await removeAccount(services, account);
+  } finally {
+    await services.close();
+  }
   ctx.print("OK");
 }
 

@@ -432,3 +432,309 @@ export interface Database {
   web_push_subscriptions: WebPushSubscriptionsTable;
   notification_email_state: NotificationEmailStateTable;
 }
+
+// Migration 0016: moderation (reports for the admin API, the audit log of staff actions).
+
+export type ReportCategory = "spam" | "legal" | "violation" | "other";
+
+// Merges with the ReportsTable above: the columns migration 0016 adds.
+export interface ReportsTable {
+  category: ColumnType<ReportCategory, ReportCategory | undefined, ReportCategory>;
+  rule_ids: ColumnType<string[], string | undefined, string>;
+  action_taken_at: Date | null;
+  action_taken_by_account_id: string | null;
+  assigned_account_id: string | null;
+  updated_at: Generated<Date>;
+}
+
+export interface AdminActionLogsTable {
+  id: string;
+  account_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  human_identifier: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  admin_action_logs: AdminActionLogsTable;
+}
+
+// -- 0017_admin_blocks: federation and sign-up blocks, rules --
+
+export type DomainBlockSeverity = "silence" | "suspend" | "noop";
+export type IpBlockSeverity = "sign_up_requires_approval" | "sign_up_block" | "no_access";
+
+export interface DomainBlocksTable {
+  id: string;
+  domain: string;
+  severity: DomainBlockSeverity;
+  reject_media: Generated<boolean>;
+  reject_reports: Generated<boolean>;
+  private_comment: string | null;
+  public_comment: string | null;
+  obfuscate: Generated<boolean>;
+  applied_at: Timestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface DomainAllowsTable {
+  id: string;
+  domain: string;
+  created_at: Generated<Date>;
+}
+
+export interface EmailDomainBlocksTable {
+  id: string;
+  domain: string;
+  allow_with_approval: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface CanonicalEmailBlocksTable {
+  id: string;
+  canonical_email_hash: string;
+  created_at: Generated<Date>;
+}
+
+export interface IpBlocksTable {
+  id: string;
+  /** An `inet` network, read back as text ("10.0.0.0/8", "192.0.2.1" for a /32). */
+  ip: string;
+  severity: IpBlockSeverity;
+  comment: Generated<string>;
+  expires_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface RulesTable {
+  id: string;
+  text: string;
+  hint: Generated<string>;
+  priority: Generated<number>;
+  deleted_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface Database {
+  domain_blocks: DomainBlocksTable;
+  domain_allows: DomainAllowsTable;
+  email_domain_blocks: EmailDomainBlocksTable;
+  canonical_email_blocks: CanonicalEmailBlocksTable;
+  ip_blocks: IpBlocksTable;
+  rules: RulesTable;
+}
+
+// Migration 0013: custom filters (v2 model; v1 filters are one-keyword filters).
+
+export type FilterAction = "warn" | "hide" | "blur";
+
+export interface CustomFiltersTable {
+  id: string;
+  account_id: string;
+  title: string;
+  /** JSON array of context names; written as a JSON string. */
+  context: ColumnType<string[], string | undefined, string>;
+  action: ColumnType<FilterAction, FilterAction | undefined, FilterAction>;
+  expires_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CustomFilterKeywordsTable {
+  id: string;
+  custom_filter_id: string;
+  keyword: string;
+  whole_word: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CustomFilterStatusesTable {
+  id: string;
+  custom_filter_id: string;
+  status_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  custom_filters: CustomFiltersTable;
+  custom_filter_keywords: CustomFilterKeywordsTable;
+  custom_filter_statuses: CustomFilterStatusesTable;
+}
+
+// Migration 0015: scheduled statuses, user domain blocks, featured tags, notification policy
+// and requests (issue #8).
+
+export interface ScheduledStatusesTable {
+  id: string;
+  account_id: string;
+  scheduled_at: Date;
+  /** The POST /statuses parameters (src/scheduled/params.ts: ScheduledParams). */
+  params: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Generated<Date>;
+}
+
+export interface MediaAttachmentsTable {
+  /** Reserved for this scheduled status until it is published or deleted. */
+  scheduled_status_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface AccountDomainBlocksTable {
+  id: string;
+  account_id: string;
+  domain: string;
+  created_at: Generated<Date>;
+}
+
+export interface FeaturedTagsTable {
+  id: string;
+  account_id: string;
+  tag_id: string;
+  created_at: Generated<Date>;
+}
+
+export type NotificationPolicyValue = "accept" | "filter" | "drop";
+
+export interface NotificationPoliciesTable {
+  account_id: string;
+  for_not_following: ColumnType<NotificationPolicyValue, NotificationPolicyValue | undefined>;
+  for_not_followers: ColumnType<NotificationPolicyValue, NotificationPolicyValue | undefined>;
+  for_new_accounts: ColumnType<NotificationPolicyValue, NotificationPolicyValue | undefined>;
+  for_private_mentions: ColumnType<NotificationPolicyValue, NotificationPolicyValue | undefined>;
+  for_limited_accounts: ColumnType<NotificationPolicyValue, NotificationPolicyValue | undefined>;
+  updated_at: Generated<Date>;
+}
+
+export interface NotificationRequestsTable {
+  id: string;
+  account_id: string;
+  from_account_id: string;
+  last_status_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface NotificationPermissionsTable {
+  id: string;
+  account_id: string;
+  from_account_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface NotificationsTable {
+  /** Held back by the recipient's notification policy (shown through notification requests). */
+  filtered: Generated<boolean>;
+}
+
+export interface Database {
+  scheduled_statuses: ScheduledStatusesTable;
+  account_domain_blocks: AccountDomainBlocksTable;
+  featured_tags: FeaturedTagsTable;
+  notification_policies: NotificationPoliciesTable;
+  notification_requests: NotificationRequestsTable;
+  notification_permissions: NotificationPermissionsTable;
+}
+
+// Migration 0012: lists (`/api/v1/lists`), their members and their fanned-out feeds.
+
+export type ListRepliesPolicy = "followed" | "list" | "none";
+
+export interface ListsTable {
+  id: string;
+  account_id: string;
+  title: string;
+  replies_policy: ColumnType<ListRepliesPolicy, ListRepliesPolicy | undefined, ListRepliesPolicy>;
+  exclusive: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ListAccountsTable {
+  id: string;
+  list_id: string;
+  account_id: string;
+  follow_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface ListFeedTable {
+  list_id: string;
+  status_id: string;
+  reblog_of_id: string | null;
+}
+
+export interface Database {
+  lists: ListsTable;
+  list_accounts: ListAccountsTable;
+  list_feed: ListFeedTable;
+}
+
+// Migration 0014: polls (src/polls/).
+
+export interface PollsTable {
+  id: string;
+  status_id: string;
+  account_id: string;
+  options: ColumnType<string[], string | undefined, string>;
+  /** One count per option, in the order of `options`. */
+  tallies: ColumnType<number[], string | undefined, string>;
+  multiple: Generated<boolean>;
+  hide_totals: Generated<boolean>;
+  expires_at: Date | null;
+  votes_count: Generated<number>;
+  voters_count: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PollVotesTable {
+  id: string;
+  poll_id: string;
+  account_id: string;
+  choice: number;
+  uri: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  polls: PollsTable;
+  poll_votes: PollVotesTable;
+}
+
+/** Merged into StatusEditsTable: the poll's options at that revision (null: no poll). */
+export interface StatusEditsTable {
+  poll_options: ColumnType<string[] | null, string | null | undefined, string | null>;
+}
+
+// Migration 0020: analytics (src/analytics) and trend review (src/tags/trend-review.ts).
+
+export interface DailyActivityTable {
+  /** A UTC day, `YYYY-MM-DD`. */
+  day: ColumnType<string, string, string>;
+  account_id: string;
+}
+
+export interface TrendReviewsTable {
+  kind: "tag" | "status" | "link";
+  target_id: string;
+  trendable: boolean;
+  reviewed_by_account_id: string | null;
+  reviewed_at: Generated<Date>;
+}
+
+export interface AdminDailyReportsTable {
+  day: ColumnType<string, string, string>;
+  sent_at: Generated<Date>;
+}
+
+export interface Database {
+  daily_activity: DailyActivityTable;
+  trend_reviews: TrendReviewsTable;
+  admin_daily_reports: AdminDailyReportsTable;
+}

@@ -87,7 +87,12 @@ export class RedisPubSub implements PubSub {
     if (this.#subscriber !== undefined) return this.#subscriber;
     // No request limit: a SUBSCRIBE issued while Redis is briefly away waits for the
     // reconnect instead of failing, and ioredis re-subscribes everything after it.
-    const subscriber = new Redis(this.#redisUrl, { maxRetriesPerRequest: null });
+    // No ready check: ioredis 5.11 lets a SUBSCRIBE through while the connection is still
+    // being set up, and its INFO ready check then fails ("Connection in subscriber mode").
+    const subscriber = new Redis(this.#redisUrl, {
+      maxRetriesPerRequest: null,
+      enableReadyCheck: false,
+    });
     subscriber.on("error", (error) => {
       logger.warn("Redis subscriber connection error: {error}", { error });
     });

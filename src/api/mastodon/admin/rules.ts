@@ -1,0 +1,108 @@
+// /api/v1/admin/rules: the server rules (a Roost extension: Mastodon edits rules only in
+// its web admin). Listed publicly at /api/v1/instance/rules; manage_rules to change them.
+import { Hono } from "hono";
+import { z } from "zod";
+import { requireAuth } from "../../../auth/middleware.ts";
+import { requirePermission } from "../../../auth/roles.ts";
+import { readParams } from "../../../http/body.ts";
+import type { AppEnv } from "../../../http/types.ts";
+import {
+  activeRules,
+  createRule,
+  deleteRule,
+  findRule,
+  RULE_HINT_MAX,
+  RULE_TEXT_MAX,
+  serializeRule,
+  updateRule,
+} from "../../../instance/rules.ts";
+import { recordAction } from "../../../moderation/audit-log.ts";
+import { parseWith } from "./domain-blocks.ts";
+
+const READ = requireAuth(["admin:read"]);
+const WRITE = requireAuth(["admin:write"]);
+const ALLOWED = requirePermission("manage_rules");
+
+const priority = z.preprocess(
+  (v) => (typeof v === "string" && v !== "" ? Number(v) : v),
+  z.number().int().min(-1000).max(1000),
+);
+
+const createParams = z.object({
+  text: z.string().trim().min(1).max(RULE_TEXT_MAX),
+  hint: z.string().max(RULE_HINT_MAX).optional(),
+  priority: priority.optional(),
+});
+const updateParams = createParams.partial();
+
+export function adminRuleRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/v1/admin/rules", READ, ALLOWED, async (c) => {
+    return c.json((await activeRules(c.get("services").db)) ?? []);
+  });
+
+  app.get("/v1/admin/rules/:id", READ, ALLOWED, async (c) => {
+    return c.json(serializeRule(await findRule(c.get("services").db, c.req.param("id"))));
+  });
+
+  app.post("/v1/admin/rules", WRITE, ALLOWED, async (c) => {
+    const input = parseWith(createParams, await readParams(c));
+    const actor = c.get("auth")!.account!.id;
+    const row = await c
+      .get("services")
+      .db.transaction()
+      .execute(async (trx) => {
+        const row = await createRule(trx, input);
+        await recordAction(trx, {
+          accountId: actor,
+          action: "create",
+          targetType: "Rule",
+          targetId: row.id,
+          humanIdentifier: row.text.slice(0, 100),
+        });
+        return row;
+      });
+    return c.json(serializeRule(row));
+  });
+
+  app.put("/v1/admin/rules/:id", WRITE, ALLOWED, async (c) => {
+    const input = parseWith(updateParams, await readParams(c));
+    const actor = c.get("auth")!.account!.id;
+    const row = await c
+      .get("services")
+      .db.transaction()
+      .execute(async (trx) => {
+        const row = await updateRule(trx, c.req.param("id"), input);
+        await recordAction(trx, {
+          accountId: actor,
+          action: "update",
+          targetType: "Rule",
+          targetId: row.id,
+          humanIdentifier: row.text.slice(0, 100),
+        });
+        return row;
+      });
+    return c.json(serializeRule(row));
+  });
+
+  app.delete("/v1/admin/rules/:id", WRITE, ALLOWED, async (c) => {
+    const actor = c.get("auth")!.account!.id;
+    await c
+      .get("services")
+      .db.transaction()
+      .execute(async (trx) => {
+        const row = await deleteRule(trx, c.req.param("id"));
+        await recordAction(trx, {
+          accountId: actor,
+          action: "destroy",
+          targetType: "Rule",
+          targetId: row.id,
+          humanIdentifier: row.text.slice(0, 100),
+        });
+      });
+    return c.json({});
+  });
+
+  return app;
+}

@@ -1,0 +1,79 @@
+// The audit log of staff actions (Mastodon's Admin::ActionLog). Every moderation write
+// records one entry, inside the same transaction when the caller has one, so an action
+// and its record commit or roll back together.
+import type { Kysely } from "kysely";
+import type { Database } from "../infra/db/schema.ts";
+import { newId } from "../infra/ids.ts";
+
+export interface AuditEntry {
+  /** The staff member acting (null for the system, e.g. a CLI run without an account). */
+  accountId: string | null;
+  /** Mastodon-style verbs: suspend, silence, resolve, create, destroy, ... */
+  action: string;
+  /** Account, Report, DomainBlock, EmailDomainBlock, ... */
+  targetType: string;
+  targetId: string;
+  /** The target's name at the time (acct, domain), kept because the target may go. */
+  humanIdentifier?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Writes one audit entry; pass a transaction to make it part of the action's commit. */
+export async function recordAction(db: Kysely<Database>, entry: AuditEntry): Promise<string> {
+  const id = newId();
+  await db
+    .insertInto("admin_action_logs")
+    .values({
+      id,
+      account_id: entry.accountId,
+      action: entry.action,
+      target_type: entry.targetType,
+      target_id: entry.targetId,
+      human_identifier: entry.humanIdentifier ?? null,
+      details: JSON.stringify(entry.details ?? {}),
+    })
+    .execute();
+  return id;
+}
+
+export interface AuditRow {
+  id: string;
+  account_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  human_identifier: string | null;
+  details: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface AuditQuery {
+  accountId?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  maxId?: string;
+  sinceId?: string;
+  minId?: string;
+  limit: number;
+}
+
+/** Newest first (or oldest first after min_id, re-sorted newest first), Mastodon paging. */
+export async function listActions(db: Kysely<Database>, q: AuditQuery): Promise<AuditRow[]> {
+  let query = db.selectFrom("admin_action_logs").selectAll();
+  if (q.accountId) query = query.where("account_id", "=", q.accountId);
+  if (q.action) query = query.where("action", "=", q.action);
+  if (q.targetType) query = query.where("target_type", "=", q.targetType);
+  if (q.targetId) query = query.where("target_id", "=", q.targetId);
+  if (q.maxId) query = query.where("id", "<", q.maxId);
+  if (q.sinceId) query = query.where("id", ">", q.sinceId);
+  if (q.minId) {
+    const rows = await query
+      .where("id", ">", q.minId)
+      .orderBy("id", "asc")
+      .limit(q.limit)
+      .execute();
+    return (rows as AuditRow[]).reverse();
+  }
+  return (await query.orderBy("id", "desc").limit(q.limit).execute()) as AuditRow[];
+}
