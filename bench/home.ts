@@ -8,16 +8,21 @@ import { type CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { AccountRow } from "../src/auth/middleware.ts";
 import { parseConfig } from "../src/config.ts";
+import { statementName } from "../src/infra/db/prepared.ts";
 import type { Database } from "../src/infra/db/schema.ts";
 import type { Services } from "../src/services.ts";
 import { homeTimeline } from "../src/timelines/queries.ts";
 import {
+  backendCpu,
+  backendCpuSpent,
   benchEnv,
   closedLoop,
+  cpuSeconds,
   DB_NAME,
   formatResult,
   httpLoad,
   type LoadResult,
+  serverRoot,
   startRoost,
 } from "./lib.ts";
 import { seedOrReuse } from "./seed.ts";
@@ -65,7 +70,12 @@ async function floor(
   await Promise.all(
     Array.from({ length: connections }, async () => (await pool.connect()).release()),
   );
-  const run = (q: CompiledQuery) => pool.query(q.sql, q.parameters as unknown[]);
+  // As the server sends them: marked statements named (prepared once per connection).
+  const run = (q: CompiledQuery) => {
+    const name = statementName(q.sql);
+    const values = q.parameters as unknown[];
+    return name ? pool.query({ name, text: q.sql, values }) : pool.query(q.sql, values);
+  };
   try {
     const first = await closedLoop("pg", connections, seconds, async () => {
       await run(queries[0]!);
@@ -100,6 +110,7 @@ async function main() {
   });
   const seeded = await seedOrReuse(env, config, log);
   log(`reader's feed: ${seeded.feedSize} entries; deep page max_id=${seeded.deepMaxId}`);
+  log(`server from ${serverRoot}`);
 
   const roost = await startRoost(env);
   const results: [string, LoadResult][] = [];
@@ -116,22 +127,28 @@ async function main() {
     }
     // Warm up the JIT and PostgreSQL's caches.
     await httpLoad(first, headers, 3, env.connections);
-    results.push([
-      "HTTP home, first page",
-      await httpLoad(first, headers, env.seconds, env.connections),
-    ]);
-    results.push([
-      "HTTP home, deep page (max_id)",
-      await httpLoad(deep, headers, env.seconds, env.connections),
-    ]);
+    const measured = async (url: string): Promise<LoadResult> => {
+      const [node0, db0] = [cpuSeconds(roost.pid), await backendCpu(env.adminUrl, DB_NAME)];
+      const r = await httpLoad(url, headers, env.seconds, env.connections);
+      const [node1, db1] = [cpuSeconds(roost.pid), await backendCpu(env.adminUrl, DB_NAME)];
+      const per = (seconds: number) => (seconds * 1000) / Math.max(1, r.requests);
+      return { ...r, cpu: { server: per(node1 - node0), db: per(backendCpuSpent(db0, db1)) } };
+    };
+    results.push(["HTTP home, first page", await measured(first)]);
+    results.push(["HTTP home, deep page (max_id)", await measured(deep)]);
   } finally {
     await roost.stop();
   }
 
-  for (const [label, maxId] of [
-    ["first page", undefined],
-    ["deep page", seeded.deepMaxId],
-  ] as const) {
+  // BENCH_FLOOR=0 skips the floor (quick alternating comparisons of two trees).
+  const floors =
+    process.env.BENCH_FLOOR === "0"
+      ? []
+      : ([
+          ["first page", undefined],
+          ["deep page", seeded.deepMaxId],
+        ] as const);
+  for (const [label, maxId] of floors) {
     const queries = await captureQueries(env.databaseUrl, config.publicUrl, seeded.readerId, maxId);
     const { first, all } = await floor(env.databaseUrl, queries, env.seconds, env.connections);
     results.push([`PG floor, ${label}: timeline query`, first]);

@@ -2,6 +2,7 @@
 // PostgreSQL database, a real Roost process, wrk (or a built-in closed-loop generator when
 // wrk is absent) and percentiles. Everything here talks to 127.0.0.1 only.
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,15 +65,23 @@ export async function freePort(): Promise<number> {
 
 export interface Roost {
   url: string;
+  /** The server's process id (for its CPU time). */
+  pid: number;
   stop(): Promise<void>;
 }
+
+/**
+ * The tree the server runs from: this one, or BENCH_ROOT (a copy of the tree with other
+ * sources, to compare two versions alternately under the same load).
+ */
+export const serverRoot = process.env.BENCH_ROOT || repoRoot;
 
 /** Starts `node src/main.ts` (NODE_ROLE=all by default) and waits for /health. */
 export async function startRoost(env: BenchEnv, extra: Record<string, string> = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ["src/main.ts"], {
-    cwd: repoRoot,
+    cwd: serverRoot,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
@@ -108,6 +117,7 @@ export async function startRoost(env: BenchEnv, extra: Record<string, string> = 
   }
   return {
     url,
+    pid: child.pid ?? 0,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       await exited;
@@ -122,6 +132,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU milliseconds per request of the server process and of its PostgreSQL backends. */
+  cpu?: { server: number; db: number };
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -214,5 +226,46 @@ export async function closedLoop(
 
 export function formatResult(label: string, r: LoadResult): string {
   const f = (n: number) => n.toFixed(2);
-  return `${label.padEnd(34)} ${r.tool.padEnd(6)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${f(r.p50).padStart(7)} ms  p99 ${f(r.p99).padStart(7)} ms  (${r.requests} requests, ${r.errors} errors)`;
+  const cpu = r.cpu
+    ? `  CPU/request: node ${f(r.cpu.server)} ms, PostgreSQL ${f(r.cpu.db)} ms`
+    : "";
+  return `${label.padEnd(34)} ${r.tool.padEnd(6)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${f(r.p50).padStart(7)} ms  p99 ${f(r.p99).padStart(7)} ms  (${r.requests} requests, ${r.errors} errors)${cpu}`;
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when it is
+ * gone. CPU time per request barely depends on how busy the machine is, unlike latency, so
+ * it compares two versions fairly on a shared machine.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The CPU seconds of every PostgreSQL backend connected to `database` (same machine). */
+export async function backendCpu(adminUrl: string, database: string): Promise<Map<number, number>> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      "select pid from pg_stat_activity where datname = $1",
+      [database],
+    );
+    return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU seconds the backends used between two `backendCpu` samples (new ones from zero). */
+export function backendCpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, cpu] of after) total += Math.max(0, cpu - (before.get(pid) ?? 0));
+  return total;
 }

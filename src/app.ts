@@ -9,6 +9,7 @@ import { accountRelationshipRoutes } from "./api/mastodon/accounts-relationships
 import { adminAccountRoutes } from "./api/mastodon/admin/accounts.ts";
 import { adminActionLogRoutes } from "./api/mastodon/admin/action-logs.ts";
 import { adminAnalyticsRoutes } from "./api/mastodon/admin/analytics.ts";
+import { adminAnnouncementRoutes } from "./api/mastodon/admin/announcements.ts";
 import { adminCanonicalEmailBlockRoutes } from "./api/mastodon/admin/canonical-email-blocks.ts";
 import { adminDomainAllowRoutes } from "./api/mastodon/admin/domain-allows.ts";
 import { adminDomainBlockRoutes } from "./api/mastodon/admin/domain-blocks.ts";
@@ -18,6 +19,7 @@ import { adminReportRoutes } from "./api/mastodon/admin/reports.ts";
 import { adminRuleRoutes } from "./api/mastodon/admin/rules.ts";
 import { adminSettingsRoutes } from "./api/mastodon/admin/settings.ts";
 import { adminTrendRoutes } from "./api/mastodon/admin/trends.ts";
+import { announcementRoutes } from "./api/mastodon/announcements.ts";
 import { appsRoutes } from "./api/mastodon/apps.ts";
 import { conversationRoutes } from "./api/mastodon/conversations.ts";
 import { credentialRoutes } from "./api/mastodon/credentials.ts";
@@ -166,6 +168,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/api", adminActionLogRoutes());
   app.route("/api", adminAnalyticsRoutes());
   app.route("/api", adminTrendRoutes());
+  app.route("/api", announcementRoutes());
+  app.route("/api", adminAnnouncementRoutes());
   // -- end of API resources --
 
   app.all("/api/*", () => {

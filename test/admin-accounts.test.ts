@@ -325,6 +325,7 @@ describe("actions", () => {
       .executeTakeFirstOrThrow();
     expect(row.action_taken_at).not.toBeNull();
     expect(row.action_taken_by_account_id).toBe(moderator.account.id);
+    expect(await auditActions(report.body.id)).toEqual(["resolve"]);
     const other = await call(ctx, "POST", "/api/v1/reports", plain.token, {
       account_id: malloryId,
     });

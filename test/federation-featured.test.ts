@@ -143,11 +143,11 @@ describe("inbound Add/Remove to featured", () => {
         .where("uri", "=", rin.id)
         .executeTakeFirst();
       return row !== undefined && (await pinnedUris(rin.id)).length === 1;
-    }, 15_000);
+    }, 60_000);
     expect(await pinnedUris(rin.id)).toEqual([pinned.id]);
 
     await post(featuredActivity("Remove", rin, pinned.id), rin);
-    await until(async () => (await pinnedUris(rin.id)).length === 0, 15_000);
+    await until(async () => (await pinnedUris(rin.id)).length === 0, 60_000);
     // The post itself stays.
     const status = await ctx.services.db
       .selectFrom("statuses")
@@ -155,7 +155,7 @@ describe("inbound Add/Remove to featured", () => {
       .where("uri", "=", pinned.id)
       .executeTakeFirst();
     expect(status).toBeDefined();
-  });
+  }, 150_000);
 
   it("ignores Adds to another collection, of someone else's post, or of a private post", async () => {
     const mine = note(rin);

@@ -139,13 +139,13 @@ describe("Move", () => {
     const target = await eventuallyAccount(newActor.id, (a) => a.also_known_as.length > 0);
     await until(
       async () => (await account(oldActor.id))?.moved_to_account_id === target.id,
-      15_000,
+      60_000,
     );
     const old = (await account(oldActor.id))!;
 
     // Each local follower: a request to the new (remote) account, no follow of the old one.
     for (const user of [alice, bob]) {
-      await until(async () => (await followsOf(user.account.id)).length === 0, 15_000);
+      await until(async () => (await followsOf(user.account.id)).length === 0, 60_000);
       const request = await ctx.services.db
         .selectFrom("follow_requests")
         .selectAll()
@@ -156,8 +156,8 @@ describe("Move", () => {
       expect(request).toMatchObject({ show_reblogs: false, notify: true });
     }
     // The remote servers heard it: Follow to the new account's host, Undo(Follow) to the old.
-    await until(() => posted(hosts.origins[1]!, "Follow").length === 2, 15_000);
-    await until(() => posted(hosts.origins[0]!, "Undo").length === 2, 15_000);
+    await until(() => posted(hosts.origins[1]!, "Follow").length === 2, 60_000);
+    await until(() => posted(hosts.origins[0]!, "Undo").length === 2, 60_000);
     const actors = posted(hosts.origins[1]!, "Follow").map((a) => a.actor);
     expect(actors.sort()).toEqual([`${ORIGIN}/users/alice`, `${ORIGIN}/users/bob`]);
 
@@ -169,7 +169,7 @@ describe("Move", () => {
     expect(res.status).toBe(200);
     expectResponseSchema("GET", "/api/v1/accounts/{id}", 200, body);
     expect(body.moved?.id).toBe(target.id);
-  });
+  }, 150_000);
 
   it("moves to a local account: its own aliases decide, and a locked one gets requests", async () => {
     const carol = await createUserWithToken(ctx, { username: "carol" });
@@ -189,9 +189,9 @@ describe("Move", () => {
     await post(move(leaving, leaving.id, carolUri), leaving);
     await until(
       async () => (await account(leaving.id))?.moved_to_account_id === carol.account.id,
-      15_000,
+      60_000,
     );
-    await until(async () => (await followsOf(dave.account.id)).length === 0, 15_000);
+    await until(async () => (await followsOf(dave.account.id)).length === 0, 60_000);
     const request = await ctx.services.db
       .selectFrom("follow_requests")
       .select("id")
@@ -205,7 +205,7 @@ describe("Move", () => {
       .where("target_account_id", "=", carol.account.id)
       .execute();
     expect(follows).toEqual([]);
-  });
+  }, 90_000);
 });
 
 async function followsOf(accountId: string): Promise<string[]> {
@@ -226,6 +226,6 @@ async function eventuallyAccount(
   await until(async () => {
     found = await account(uri);
     return found !== undefined && test(found);
-  }, 15_000);
+  }, 60_000);
   return found!;
 }

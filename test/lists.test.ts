@@ -27,7 +27,7 @@ beforeAll(async () => {
   followed = [];
   for (let i = 0; i < 5; i++) followed.push(await directUser(s, `member${i}`));
   for (const f of followed) await owner.masto.v1.accounts.$select(f.id).follow();
-});
+}, 120_000);
 
 afterAll(async () => {
   await s?.close();

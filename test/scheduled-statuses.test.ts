@@ -12,6 +12,8 @@ import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
 let ctx: TestContext;
+/** These wait for worker jobs; a busy machine makes them slow, not wrong. */
+const WORKER_TEST_MS = 120_000;
 /** Jobs enqueued on the `jobs` queue with their delay in ms, whatever the backend. */
 const enqueued: { job: Job; delayMs: number | undefined }[] = [];
 
@@ -48,7 +50,7 @@ async function call(method: string, path: string, token?: string, body?: unknown
 }
 
 async function eventually<T>(what: string, check: () => Promise<T | undefined | false>) {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 45_000;
   while (Date.now() < deadline) {
     const value = await check();
     if (value !== undefined && value !== false) return value;
@@ -65,235 +67,260 @@ function path(link: string | null, rel: string): string | undefined {
 }
 
 describe("scheduled statuses", () => {
-  it("schedules with media, reserves it, lists, reschedules and deletes", async () => {
-    const user = await createUserWithToken(ctx);
-    const media = await upload(ctx.app, user.token, await makeImage("png"), {
-      filename: "a.png",
-      type: "image/png",
-    });
-    expect(media.status).toBe(200);
-    const at = inMinutes(10);
-    const created = await call("POST", "/api/v1/statuses", user.token, {
-      status: "later, with a picture",
-      media_ids: [media.body.id],
-      visibility: "unlisted",
-      scheduled_at: at,
-    });
-    expect(created.status).toBe(200);
-    expectSchema("ScheduledStatus", created.body);
-    expect(created.body.scheduled_at).toBe(at);
-    expect(created.body.params).toMatchObject({
-      text: "later, with a picture",
-      visibility: "unlisted",
-      media_ids: [media.body.id],
-      in_reply_to_id: null,
-    });
-    expect(created.body.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
-    // Not posted.
-    const own = await call("GET", `/api/v1/accounts/${user.account.id}/statuses`, user.token);
-    expect(own.body).toEqual([]);
-    // A delayed job publishes it at the time.
-    const job = enqueued.find(
-      (e) => e.job.type === "scheduled.publish" && e.job.scheduledStatusId === created.body.id,
-    );
-    expect(job?.delayMs).toBeGreaterThan(9 * 60_000);
-    expect(job?.delayMs).toBeLessThanOrEqual(10 * 60_000);
-
-    // The media is held for it.
-    const reuse = await call("POST", "/api/v1/statuses", user.token, {
-      status: "now",
-      media_ids: [media.body.id],
-    });
-    expect(reuse.status).toBe(422);
-
-    const one = await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token);
-    expectResponseSchema("GET", "/api/v1/scheduled_statuses/{id}", 200, one.body);
-    expect(one.body).toEqual(created.body);
-    const other = await createUserWithToken(ctx);
-    expect(
-      (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, other.token)).status,
-    ).toBe(404);
-
-    // Rescheduling: at least five minutes ahead, and a new job for the new time.
-    const later = inMinutes(30);
-    const moved = await call("PUT", `/api/v1/scheduled_statuses/${created.body.id}`, user.token, {
-      scheduled_at: later,
-    });
-    expect(moved.status).toBe(200);
-    expectResponseSchema("PUT", "/api/v1/scheduled_statuses/{id}", 200, moved.body);
-    expect(moved.body.scheduled_at).toBe(later);
-    const jobs = enqueued.filter(
-      (e) => e.job.type === "scheduled.publish" && e.job.scheduledStatusId === created.body.id,
-    );
-    expect(jobs).toHaveLength(2);
-    expect(jobs[1]!.delayMs).toBeGreaterThan(29 * 60_000);
-    const tooSoon = await call("PUT", `/api/v1/scheduled_statuses/${created.body.id}`, user.token, {
-      scheduled_at: inMinutes(2),
-    });
-    expect(tooSoon.status).toBe(422);
-    // The old job finds the time still ahead and leaves it alone.
-    await publishScheduledStatus(ctx.services, created.body.id);
-    expect(
-      (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token)).status,
-    ).toBe(200);
-
-    // Paging through the Link header.
-    for (const m of [40, 50]) {
-      await call("POST", "/api/v1/statuses", user.token, {
-        status: `at ${m}`,
-        scheduled_at: inMinutes(m),
+  it(
+    "schedules with media, reserves it, lists, reschedules and deletes",
+    async () => {
+      const user = await createUserWithToken(ctx);
+      const media = await upload(ctx.app, user.token, await makeImage("png"), {
+        filename: "a.png",
+        type: "image/png",
       });
-    }
-    const first = await call("GET", "/api/v1/scheduled_statuses?limit=2", user.token);
-    expectResponseSchema("GET", "/api/v1/scheduled_statuses", 200, first.body);
-    expect(first.body).toHaveLength(2);
-    const next = path(first.res.headers.get("link"), "next");
-    const second = await call("GET", next!, user.token);
-    expect(second.body.map((s: Json) => s.id)).toEqual([created.body.id]);
+      expect(media.status).toBe(200);
+      const at = inMinutes(10);
+      const created = await call("POST", "/api/v1/statuses", user.token, {
+        status: "later, with a picture",
+        media_ids: [media.body.id],
+        visibility: "unlisted",
+        scheduled_at: at,
+      });
+      expect(created.status).toBe(200);
+      expectSchema("ScheduledStatus", created.body);
+      expect(created.body.scheduled_at).toBe(at);
+      expect(created.body.params).toMatchObject({
+        text: "later, with a picture",
+        visibility: "unlisted",
+        media_ids: [media.body.id],
+        in_reply_to_id: null,
+      });
+      expect(created.body.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
+      // Not posted.
+      const own = await call("GET", `/api/v1/accounts/${user.account.id}/statuses`, user.token);
+      expect(own.body).toEqual([]);
+      // A delayed job publishes it at the time.
+      const job = enqueued.find(
+        (e) => e.job.type === "scheduled.publish" && e.job.scheduledStatusId === created.body.id,
+      );
+      expect(job?.delayMs).toBeGreaterThan(9 * 60_000);
+      expect(job?.delayMs).toBeLessThanOrEqual(10 * 60_000);
 
-    // Deleting releases the media.
-    const deleted = await call(
-      "DELETE",
-      `/api/v1/scheduled_statuses/${created.body.id}`,
-      user.token,
-    );
-    expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual({});
-    expect(
-      (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token)).status,
-    ).toBe(404);
-    const posted = await call("POST", "/api/v1/statuses", user.token, {
-      status: "now with the picture",
-      media_ids: [media.body.id],
-    });
-    expect(posted.status).toBe(200);
-    expect(posted.body.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
-  });
+      // The media is held for it.
+      const reuse = await call("POST", "/api/v1/statuses", user.token, {
+        status: "now",
+        media_ids: [media.body.id],
+      });
+      expect(reuse.status).toBe(422);
 
-  it("refuses times under five minutes ahead and posts past ones at once", async () => {
-    const user = await createUserWithToken(ctx);
-    const soon = await call("POST", "/api/v1/statuses", user.token, {
-      status: "too soon",
-      scheduled_at: inMinutes(3),
-    });
-    expect(soon.status).toBe(422);
-    const garbage = await call("POST", "/api/v1/statuses", user.token, {
-      status: "when?",
-      scheduled_at: "someday",
-    });
-    expect(garbage.status).toBe(422);
-    const blank = await call("POST", "/api/v1/statuses", user.token, {
-      status: " ",
-      scheduled_at: inMinutes(10),
-    });
-    expect(blank.status).toBe(422);
-    const past = await call("POST", "/api/v1/statuses", user.token, {
-      status: "already due",
-      scheduled_at: new Date(Date.now() - 60_000).toISOString(),
-    });
-    expect(past.status).toBe(200);
-    expectSchema("Status", past.body);
-    expect((await call("GET", "/api/v1/scheduled_statuses", user.token)).body).toEqual([]);
-  });
+      const one = await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token);
+      expectResponseSchema("GET", "/api/v1/scheduled_statuses/{id}", 200, one.body);
+      expect(one.body).toEqual(created.body);
+      const other = await createUserWithToken(ctx);
+      expect(
+        (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, other.token)).status,
+      ).toBe(404);
 
-  it("enforces 25 per day and 300 in all", async () => {
-    const user = await createUserWithToken(ctx);
-    const day = new Date(Date.now() + 3 * 86_400_000);
-    day.setUTCHours(12, 0, 0, 0);
-    await ctx.services.db
-      .insertInto("scheduled_statuses")
-      .values(
-        Array.from({ length: DAILY_LIMIT }, (_, i) => ({
-          id: newId(),
-          account_id: user.account.id,
-          scheduled_at: new Date(day.getTime() + i * 60_000),
-          params: JSON.stringify({ text: `n${i}`, visibility: "public", media_ids: [] }),
-        })),
-      )
-      .execute();
-    const sameDay = await call("POST", "/api/v1/statuses", user.token, {
-      status: "one too many today",
-      scheduled_at: new Date(day.getTime() + 3_600_000).toISOString(),
-    });
-    expect(sameDay.status).toBe(422);
-    expect(sameDay.body.error).toMatch(/25/);
-    const nextDay = await call("POST", "/api/v1/statuses", user.token, {
-      status: "tomorrow is fine",
-      scheduled_at: new Date(day.getTime() + 86_400_000).toISOString(),
-    });
-    expect(nextDay.status).toBe(200);
+      // Rescheduling: at least five minutes ahead, and a new job for the new time.
+      const later = inMinutes(30);
+      const moved = await call("PUT", `/api/v1/scheduled_statuses/${created.body.id}`, user.token, {
+        scheduled_at: later,
+      });
+      expect(moved.status).toBe(200);
+      expectResponseSchema("PUT", "/api/v1/scheduled_statuses/{id}", 200, moved.body);
+      expect(moved.body.scheduled_at).toBe(later);
+      const jobs = enqueued.filter(
+        (e) => e.job.type === "scheduled.publish" && e.job.scheduledStatusId === created.body.id,
+      );
+      expect(jobs).toHaveLength(2);
+      expect(jobs[1]!.delayMs).toBeGreaterThan(29 * 60_000);
+      const tooSoon = await call(
+        "PUT",
+        `/api/v1/scheduled_statuses/${created.body.id}`,
+        user.token,
+        {
+          scheduled_at: inMinutes(2),
+        },
+      );
+      expect(tooSoon.status).toBe(422);
+      // The old job finds the time still ahead and leaves it alone.
+      await publishScheduledStatus(ctx.services, created.body.id);
+      expect(
+        (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token)).status,
+      ).toBe(200);
 
-    await ctx.services.db
-      .insertInto("scheduled_statuses")
-      .values(
-        Array.from({ length: TOTAL_LIMIT - DAILY_LIMIT - 1 }, (_, i) => ({
-          id: newId(),
-          account_id: user.account.id,
-          scheduled_at: new Date(day.getTime() + (10 + Math.floor(i / 20)) * 86_400_000),
-          params: JSON.stringify({ text: `m${i}`, visibility: "public", media_ids: [] }),
-        })),
-      )
-      .execute();
-    const overTotal = await call("POST", "/api/v1/statuses", user.token, {
-      status: "one too many",
-      scheduled_at: inMinutes(60),
-    });
-    expect(overTotal.status).toBe(422);
-    expect(overTotal.body.error).toMatch(/300/);
-  });
+      // Paging through the Link header.
+      for (const m of [40, 50]) {
+        await call("POST", "/api/v1/statuses", user.token, {
+          status: `at ${m}`,
+          scheduled_at: inMinutes(m),
+        });
+      }
+      const first = await call("GET", "/api/v1/scheduled_statuses?limit=2", user.token);
+      expectResponseSchema("GET", "/api/v1/scheduled_statuses", 200, first.body);
+      expect(first.body).toHaveLength(2);
+      const next = path(first.res.headers.get("link"), "next");
+      const second = await call("GET", next!, user.token);
+      expect(second.body.map((s: Json) => s.id)).toEqual([created.body.id]);
 
-  it("is published by the worker as a normal post: fan-out and notifications", async () => {
-    const author = await createUserWithToken(ctx);
-    const follower = await createUserWithToken(ctx);
-    const mentioned = await createUserWithToken(ctx);
-    expect(
-      (await call("POST", `/api/v1/accounts/${author.account.id}/follow`, follower.token)).status,
-    ).toBe(200);
-    const media = await upload(ctx.app, author.token, await makeImage("jpeg"), {
-      filename: "b.jpg",
-      type: "image/jpeg",
-    });
-    const scheduled = await call("POST", "/api/v1/statuses", author.token, {
-      status: `good morning @${mentioned.account.username}`,
-      media_ids: [media.body.id],
-      scheduled_at: inMinutes(6),
-    });
-    expect(scheduled.status).toBe(200);
+      // Deleting releases the media.
+      const deleted = await call(
+        "DELETE",
+        `/api/v1/scheduled_statuses/${created.body.id}`,
+        user.token,
+      );
+      expect(deleted.status).toBe(200);
+      expect(deleted.body).toEqual({});
+      expect(
+        (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token)).status,
+      ).toBe(404);
+      const posted = await call("POST", "/api/v1/statuses", user.token, {
+        status: "now with the picture",
+        media_ids: [media.body.id],
+      });
+      expect(posted.status).toBe(200);
+      expect(posted.body.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
+    },
+    WORKER_TEST_MS,
+  );
 
-    // Its time comes: move it into the past and let the worker take a due job.
-    await ctx.services.db
-      .updateTable("scheduled_statuses")
-      .set({ scheduled_at: new Date(Date.now() - 1000) })
-      .where("id", "=", scheduled.body.id)
-      .execute();
-    await enqueueJob(ctx.services, {
-      type: "scheduled.publish",
-      scheduledStatusId: scheduled.body.id,
-    });
+  it(
+    "refuses times under five minutes ahead and posts past ones at once",
+    async () => {
+      const user = await createUserWithToken(ctx);
+      const soon = await call("POST", "/api/v1/statuses", user.token, {
+        status: "too soon",
+        scheduled_at: inMinutes(3),
+      });
+      expect(soon.status).toBe(422);
+      const garbage = await call("POST", "/api/v1/statuses", user.token, {
+        status: "when?",
+        scheduled_at: "someday",
+      });
+      expect(garbage.status).toBe(422);
+      const blank = await call("POST", "/api/v1/statuses", user.token, {
+        status: " ",
+        scheduled_at: inMinutes(10),
+      });
+      expect(blank.status).toBe(422);
+      const past = await call("POST", "/api/v1/statuses", user.token, {
+        status: "already due",
+        scheduled_at: new Date(Date.now() - 60_000).toISOString(),
+      });
+      expect(past.status).toBe(200);
+      expectSchema("Status", past.body);
+      expect((await call("GET", "/api/v1/scheduled_statuses", user.token)).body).toEqual([]);
+    },
+    WORKER_TEST_MS,
+  );
 
-    const status = await eventually("the post", async () => {
-      const res = await call("GET", `/api/v1/accounts/${author.account.id}/statuses`, author.token);
-      return res.body[0];
-    });
-    expectSchema("Status", status);
-    expect(status.content).toContain("good morning");
-    expect(status.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
-    expect((await call("GET", "/api/v1/scheduled_statuses", author.token)).body).toEqual([]);
+  it(
+    "enforces 25 per day and 300 in all",
+    async () => {
+      const user = await createUserWithToken(ctx);
+      const day = new Date(Date.now() + 3 * 86_400_000);
+      day.setUTCHours(12, 0, 0, 0);
+      await ctx.services.db
+        .insertInto("scheduled_statuses")
+        .values(
+          Array.from({ length: DAILY_LIMIT }, (_, i) => ({
+            id: newId(),
+            account_id: user.account.id,
+            scheduled_at: new Date(day.getTime() + i * 60_000),
+            params: JSON.stringify({ text: `n${i}`, visibility: "public", media_ids: [] }),
+          })),
+        )
+        .execute();
+      const sameDay = await call("POST", "/api/v1/statuses", user.token, {
+        status: "one too many today",
+        scheduled_at: new Date(day.getTime() + 3_600_000).toISOString(),
+      });
+      expect(sameDay.status).toBe(422);
+      expect(sameDay.body.error).toMatch(/25/);
+      const nextDay = await call("POST", "/api/v1/statuses", user.token, {
+        status: "tomorrow is fine",
+        scheduled_at: new Date(day.getTime() + 86_400_000).toISOString(),
+      });
+      expect(nextDay.status).toBe(200);
 
-    const home = await eventually("the follower's home", async () => {
-      const res = await call("GET", "/api/v1/timelines/home", follower.token);
-      return res.body.find((s: Json) => s.id === status.id);
-    });
-    expect(home.account.id).toBe(author.account.id);
-    const mention = await eventually("the mention notification", async () => {
-      const res = await call("GET", "/api/v1/notifications?types[]=mention", mentioned.token);
-      return res.body.find((n: Json) => n.status?.id === status.id);
-    });
-    expect(mention.type).toBe("mention");
+      await ctx.services.db
+        .insertInto("scheduled_statuses")
+        .values(
+          Array.from({ length: TOTAL_LIMIT - DAILY_LIMIT - 1 }, (_, i) => ({
+            id: newId(),
+            account_id: user.account.id,
+            scheduled_at: new Date(day.getTime() + (10 + Math.floor(i / 20)) * 86_400_000),
+            params: JSON.stringify({ text: `m${i}`, visibility: "public", media_ids: [] }),
+          })),
+        )
+        .execute();
+      const overTotal = await call("POST", "/api/v1/statuses", user.token, {
+        status: "one too many",
+        scheduled_at: inMinutes(60),
+      });
+      expect(overTotal.status).toBe(422);
+      expect(overTotal.body.error).toMatch(/300/);
+    },
+    WORKER_TEST_MS,
+  );
 
-    // A second run of the job posts nothing more.
-    await publishScheduledStatus(ctx.services, scheduled.body.id);
-    const all = await call("GET", `/api/v1/accounts/${author.account.id}/statuses`, author.token);
-    expect(all.body).toHaveLength(1);
-  });
+  it(
+    "is published by the worker as a normal post: fan-out and notifications",
+    async () => {
+      const author = await createUserWithToken(ctx);
+      const follower = await createUserWithToken(ctx);
+      const mentioned = await createUserWithToken(ctx);
+      expect(
+        (await call("POST", `/api/v1/accounts/${author.account.id}/follow`, follower.token)).status,
+      ).toBe(200);
+      const media = await upload(ctx.app, author.token, await makeImage("jpeg"), {
+        filename: "b.jpg",
+        type: "image/jpeg",
+      });
+      const scheduled = await call("POST", "/api/v1/statuses", author.token, {
+        status: `good morning @${mentioned.account.username}`,
+        media_ids: [media.body.id],
+        scheduled_at: inMinutes(6),
+      });
+      expect(scheduled.status).toBe(200);
+
+      // Its time comes: move it into the past and let the worker take a due job.
+      await ctx.services.db
+        .updateTable("scheduled_statuses")
+        .set({ scheduled_at: new Date(Date.now() - 1000) })
+        .where("id", "=", scheduled.body.id)
+        .execute();
+      await enqueueJob(ctx.services, {
+        type: "scheduled.publish",
+        scheduledStatusId: scheduled.body.id,
+      });
+
+      const status = await eventually("the post", async () => {
+        const res = await call(
+          "GET",
+          `/api/v1/accounts/${author.account.id}/statuses`,
+          author.token,
+        );
+        return res.body[0];
+      });
+      expectSchema("Status", status);
+      expect(status.content).toContain("good morning");
+      expect(status.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
+      expect((await call("GET", "/api/v1/scheduled_statuses", author.token)).body).toEqual([]);
+
+      const home = await eventually("the follower's home", async () => {
+        const res = await call("GET", "/api/v1/timelines/home", follower.token);
+        return res.body.find((s: Json) => s.id === status.id);
+      });
+      expect(home.account.id).toBe(author.account.id);
+      const mention = await eventually("the mention notification", async () => {
+        const res = await call("GET", "/api/v1/notifications?types[]=mention", mentioned.token);
+        return res.body.find((n: Json) => n.status?.id === status.id);
+      });
+      expect(mention.type).toBe("mention");
+
+      // A second run of the job posts nothing more.
+      await publishScheduledStatus(ctx.services, scheduled.body.id);
+      const all = await call("GET", `/api/v1/accounts/${author.account.id}/statuses`, author.token);
+      expect(all.body).toHaveLength(1);
+    },
+    WORKER_TEST_MS,
+  );
 });

@@ -282,6 +282,33 @@ describe("filters", () => {
   });
 });
 
+describe("filters on notifications", () => {
+  test("context notifications: warn marks the status, hide drops the notification", async () => {
+    const n = await ws(quiet, "user:notification");
+    for (const [keyword, action] of [
+      ["parsnips", "warn"],
+      ["kohlrabi", "hide"],
+    ]) {
+      await api(quiet, "POST", "/api/v2/filters", {
+        title: `${action} ${keyword}`,
+        context: ["notifications"],
+        filter_action: action,
+        keywords_attributes: [{ keyword }],
+      });
+    }
+    const hidden = await api(author, "POST", "/api/v1/statuses", { status: "@vquiet kohlrabi" });
+    const warned = await api(author, "POST", "/api/v1/statuses", { status: "@vquiet parsnips" });
+    const mention = (id: string) => (e: StreamEventMessage) =>
+      e.event === "notification" && parsed(e).status?.id === id;
+    const w = parsed(await n.log.wait(mention(warned.id)));
+    expect(w.status.filtered).toEqual([
+      expect.objectContaining({ filter: expect.objectContaining({ title: "warn parsnips" }) }),
+    ]);
+    await settle();
+    expect(n.log.has(mention(hidden.id))).toBe(false);
+  });
+});
+
 describe("revoked tokens", () => {
   async function appToken(user: User) {
     const app = await createTestApplication(ctx.services.db);

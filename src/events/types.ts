@@ -47,6 +47,12 @@ export interface DomainEvents {
     accountId: string;
     type: import("../infra/db/schema.ts").NotificationType;
   };
+  /** Staff published an announcement, or changed a published one (streamed to every user). */
+  "announcement.published": { announcementId: string };
+  /** A published announcement was unpublished or deleted. */
+  "announcement.deleted": { announcementId: string };
+  /** A user added or removed a reaction `name` on an announcement. */
+  "announcement.reaction": { announcementId: string; name: string };
 }
 
 export type EventName = keyof DomainEvents;

@@ -2,14 +2,21 @@
 // Mastodon's `meta.original` (width, height, frame_rate, duration, bitrate) with a preview
 // frame and blurhash for video. Used for uploads (v1 at once, v2 in the worker) and for
 // cached remote media. Runs inside the processing slots, like sharp.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ApiError } from "../http/errors.ts";
 import type { MediaMeta, MediaType } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
 import type { Detected } from "./detect.ts";
-import { FfmpegError, ffmpegAvailable, firstFrame, type Probe, probe } from "./ffmpeg.ts";
+import {
+  FfmpegError,
+  ffmpegAvailable,
+  firstFrame,
+  gifToMp4,
+  type Probe,
+  probe,
+} from "./ffmpeg.ts";
 import { processImage, processingSlots } from "./process.ts";
 import { mediaKey } from "./service.ts";
 import { mediaStorage } from "./storage.ts";
@@ -120,7 +127,11 @@ async function describe(
   // A video whose frame can't be read still plays; it just has no preview.
   const frame = await firstFrame(file).catch(() => null);
   if (!frame) return { type, meta };
-  const processed = await processImage(frame, { mime: "image/png", type: "image", extension: "png" });
+  const processed = await processImage(frame, {
+    mime: "image/png",
+    type: "image",
+    extension: "png",
+  });
   const key = mediaKey(id, smallName, processed.preview.extension);
   await mediaStorage(services.config).put(key, processed.preview.bytes, processed.preview.mime);
   meta.small = processed.meta.small;
@@ -129,4 +140,30 @@ async function describe(
 
 function refused(): ApiError {
   return ApiError.unprocessable("Validation failed: File could not be processed");
+}
+
+/**
+ * An animated GIF (already re-encoded and bounded by sharp) as a muted MP4, with its probed
+ * metadata; undefined without ffmpeg or when ffmpeg fails, and the GIF is kept as it is.
+ */
+export async function animatedGifAsVideo(
+  services: Services,
+  gif: Buffer,
+): Promise<{ bytes: Buffer; original: Record<string, number | string | null> } | undefined> {
+  if (!(await ffmpegAvailable())) return undefined;
+  const dir = path.join(services.config.dataDir, "tmp", "ffmpeg");
+  await mkdir(dir, { recursive: true });
+  const base = path.join(dir, newId());
+  try {
+    await writeFile(`${base}.gif`, gif);
+    await gifToMp4(`${base}.gif`, `${base}.mp4`);
+    const probed = await probe(`${base}.mp4`);
+    return { bytes: await readFile(`${base}.mp4`), original: originalMeta(probed) };
+  } catch (error) {
+    if (error instanceof FfmpegError) return undefined;
+    throw error;
+  } finally {
+    await rm(`${base}.gif`, { force: true });
+    await rm(`${base}.mp4`, { force: true });
+  }
 }

@@ -16,7 +16,7 @@ import { type Detected, detectMedia } from "./detect.ts";
 import { type Upload, uploadFromDisk } from "./upload.ts";
 
 const MAX_REDIRECTS = 5;
-export const REMOTE_FETCH_TIMEOUT_MS = 30_000;
+export const REMOTE_FETCH_TIMEOUT_MS = 60_000;
 
 /**
  * A download that can never succeed as it is (refused address, 4xx, too large, not a media

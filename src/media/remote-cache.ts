@@ -169,7 +169,12 @@ function profileKeyStem(accountId: string, kind: ProfileImageKind, remoteUrl: st
 }
 
 /** Our storage key behind a URL, when the URL is one of our cached profile copies. */
-function cachedProfileKey(services: Services, accountId: string, kind: ProfileImageKind, url: string | null) {
+function cachedProfileKey(
+  services: Services,
+  accountId: string,
+  kind: ProfileImageKind,
+  url: string | null,
+) {
   if (!url) return null;
   const base = mediaStorage(services.config).url("");
   if (!url.startsWith(base)) return null;
@@ -204,14 +209,21 @@ export async function prepareProfileImageCache(
     const key = existing && cachedProfileKey(services, existing.id, kind, existing[column]);
     if (!existing || !key) continue;
     const remote = values[column];
-    if (services.config.media.remoteCache && remote && key.startsWith(`${profileKeyStem(existing.id, kind, remote)}.`)) {
+    if (
+      services.config.media.remoteCache &&
+      remote &&
+      key.startsWith(`${profileKeyStem(existing.id, kind, remote)}.`)
+    ) {
       values[column] = existing[column];
     } else {
       stale.push(key);
     }
   }
   return async (account) => {
-    if (stale.length) await mediaStorage(services.config).delete(stale).catch(() => {});
+    if (stale.length)
+      await mediaStorage(services.config)
+        .delete(stale)
+        .catch(() => {});
     if (!services.config.media.remoteCache || account.domain === null) return;
     for (const kind of ["avatar", "header"] as const) {
       const url = account[COLUMN[kind]];

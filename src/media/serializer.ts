@@ -69,3 +69,33 @@ export async function mediaOfStatuses(
   }
   return out;
 }
+
+/**
+ * The attachments of each version of an edited status (status_edits.media holds their ids
+ * and alt texts at that version). An attachment since deleted is left out.
+ */
+export async function mediaOfEdits(
+  db: Db,
+  config: Config,
+  versions: unknown[][],
+): Promise<MediaAttachmentEntity[][]> {
+  const recorded = versions.map((media) =>
+    (Array.isArray(media) ? media : []).filter(
+      (m): m is { id: string; description: string | null } =>
+        typeof m === "object" && m !== null && typeof (m as { id?: unknown }).id === "string",
+    ),
+  );
+  const ids = [...new Set(recorded.flat().map((m) => m.id))];
+  const rows = ids.length
+    ? await db.selectFrom("media_attachments").selectAll().where("id", "in", ids).execute()
+    : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return recorded.map((media) =>
+    media.flatMap((m) => {
+      const row = byId.get(m.id);
+      if (!row) return [];
+      // The alt text as it was at that version.
+      return [serializeMedia(config, { ...row, description: m.description ?? null })];
+    }),
+  );
+}

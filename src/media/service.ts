@@ -1,18 +1,19 @@
 // Uploading, describing and deleting one's media, and attaching it to statuses. Images are
 // processed synchronously (v1) or by the `media.process` job (v2); video and audio are
-// kept as uploaded (no ffmpeg: no preview, and only the byte size as metadata).
-import type { Transaction } from "kysely";
+// kept as uploaded and, when ffmpeg is installed, probed with a preview frame for video
+// (src/media/ffmpeg-media.ts; without it: no preview, and only the byte size as metadata).
+import { sql, type Transaction } from "kysely";
 import type { AccountRow } from "../auth/middleware.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Db } from "../infra/db/index.ts";
-import type { Database, MediaMeta } from "../infra/db/schema.ts";
+import type { Database, MediaMeta, MediaType } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import { MEDIA_LIMITS } from "../instance/limits.ts";
 import type { Services } from "../services.ts";
 import { type Detected, detectMedia } from "./detect.ts";
 import { ffmpegAvailable } from "./ffmpeg.ts";
-import { storeAudioVideo } from "./ffmpeg-media.ts";
+import { animatedGifAsVideo, storeAudioVideo } from "./ffmpeg-media.ts";
 import { processImage, processingSlots } from "./process.ts";
 import type { MediaRow } from "./serializer.ts";
 import { LocalStorage, mediaStorage } from "./storage.ts";
@@ -90,21 +91,33 @@ export async function storeImage(
   names = { original: "original", small: "small" },
 ) {
   const storage = mediaStorage(services.config);
-  const processed = await processingSlots(services.config.media.concurrency).run(async () => {
-    const { input, detected } = await load();
-    return processImage(input, detected);
-  });
-  const fileKey = mediaKey(id, names.original, processed.original.extension);
+  const { processed, video } = await processingSlots(services.config.media.concurrency).run(
+    async () => {
+      const { input, detected } = await load();
+      const processed = await processImage(input, detected);
+      // Only an animated GIF comes out as a GIF: with ffmpeg it becomes a muted MP4 (gifv).
+      const video =
+        processed.original.mime === "image/gif"
+          ? await animatedGifAsVideo(services, processed.original.bytes)
+          : undefined;
+      return { processed, video };
+    },
+  );
+  const original = video
+    ? { bytes: video.bytes, mime: "video/mp4", extension: "mp4" }
+    : processed.original;
+  const fileKey = mediaKey(id, names.original, original.extension);
   const previewKey = mediaKey(id, names.small, processed.preview.extension);
-  await storage.put(fileKey, processed.original.bytes, processed.original.mime);
+  await storage.put(fileKey, original.bytes, original.mime);
   await storage.put(previewKey, processed.preview.bytes, processed.preview.mime);
   return {
-    content_type: processed.original.mime,
+    type: (video ? "gifv" : "image") as MediaType,
+    content_type: original.mime,
     file_key: fileKey,
     preview_key: previewKey,
-    file_size: processed.original.bytes.length,
+    file_size: original.bytes.length,
     blurhash: processed.blurhash,
-    meta: processed.meta,
+    meta: video ? { ...processed.meta, original: video.original } : processed.meta,
   };
 }
 
@@ -133,8 +146,10 @@ export async function createMedia(
   // without ffmpeg there is nothing to process, so they are stored at once.
   const queued = options.async && (detected.type === "image" || (await ffmpegAvailable()));
   if (detected.type !== "image" && !queued) {
+    const stored = await storeAudioVideo(services, id, upload, detected, {
+      withPreview: !input.thumbnail,
+    });
     const thumb = input.thumbnail ? await storeThumbnail(services, id, input.thumbnail) : null;
-    const stored = await storeAudioVideo(services, id, upload, detected, { withPreview: !thumb });
     return await services.db
       .insertInto("media_attachments")
       .values({
@@ -243,7 +258,7 @@ async function storedUpload(services: Services, key: string): Promise<Upload | u
     return found ? uploadFromDisk(storage.pathOf(key), found.size) : undefined;
   }
   const bytes = await storage.get(key);
-  return bytes ? uploadFromFile(new File([bytes], "upload")) : undefined;
+  return bytes ? uploadFromFile(new File([new Uint8Array(bytes)], "upload")) : undefined;
 }
 
 async function storeThumbnail(services: Services, id: string, file: Upload) {
@@ -409,17 +424,46 @@ export async function updateAttachedDescriptions(
   }
 }
 
+/** A status's media as an edit records it (status_edits.media): ids and alt texts, in order. */
+export interface EditedMedia {
+  id: string;
+  description: string | null;
+}
+
+export async function mediaOfVersion(trx: Trx, statusId: string): Promise<EditedMedia[]> {
+  return await trx
+    .selectFrom("media_attachments")
+    .select(["id", "description"])
+    .where("status_id", "=", statusId)
+    .orderBy("position")
+    .orderBy("id")
+    .execute();
+}
+
 export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** Removes uploads never attached (or left by a deleted status) for over a day. */
+/** Removes uploads never attached (or left by a deleted status, remote ones too) for over a day. */
 export async function pruneUnattachedMedia(services: Services, now = Date.now()): Promise<number> {
   const rows = await services.db
     .selectFrom("media_attachments")
     .selectAll()
     .where("status_id", "is", null)
     .where("scheduled_status_id", "is", null)
-    .where("remote_url", "is", null)
+    // Remote rows (remote_url set) lose their status only when the post is deleted: they
+    // go too, with any copy REMOTE_MEDIA_CACHE made of them.
     .where("created_at", "<", new Date(now - UNATTACHED_TTL_MS))
+    // Dropped from a post by an edit: still shown in its edit history.
+    .where(({ exists, not, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("status_edits")
+            .select(sql.lit(1).as("one"))
+            .where(
+              sql<boolean>`status_edits.media @> jsonb_build_array(jsonb_build_object('id', media_attachments.id::text))`,
+            ),
+        ),
+      ),
+    )
     .limit(1000)
     .execute();
   await removeMediaRows(services, rows);

@@ -28,7 +28,7 @@ interface Target {
   user: UserRow | null;
 }
 
-function require(staff: Staff, permission: Permission): void {
+function mustHave(staff: Staff, permission: Permission): void {
   if (!hasPermission(staff.user.role, permission)) throw ApiError.forbidden();
 }
 
@@ -82,11 +82,11 @@ export async function performAccountAction(
   const { db } = services;
   const target = await findAdminAccount(db, accountId);
   if (input.type === "disable") {
-    require(staff, "manage_user_access");
+    mustHave(staff, "manage_user_access");
     localUser(target);
   } else {
     // manage_reports is enough for warnings and the moderation actions, as in Mastodon.
-    if (!hasPermission(staff.user.role, "manage_users")) require(staff, "manage_reports");
+    if (!hasPermission(staff.user.role, "manage_users")) mustHave(staff, "manage_reports");
   }
   requireOutranks(staff, target);
   if (input.reportId !== undefined) {
@@ -136,10 +136,19 @@ export async function performAccountAction(
     // As Mastodon: a real action closes every open report against the account; a warning
     // closes only the report it was given on.
     if (input.type !== "none" || input.reportId !== undefined) {
-      await resolveReportsFor(trx, staff.account.id, {
+      const resolved = await resolveReportsFor(trx, staff.account.id, {
         accountId: target.account.id,
         reportId: input.type === "none" ? input.reportId : undefined,
       });
+      for (const reportId of resolved) {
+        await recordAction(trx, {
+          accountId: staff.account.id,
+          action: "resolve",
+          targetType: "Report",
+          targetId: reportId,
+          humanIdentifier: `#${reportId}`,
+        });
+      }
     }
     await audit(trx, staff, input.type === "none" ? "warn" : input.type, target, {
       ...(input.reportId ? { report_id: input.reportId } : {}),
@@ -170,10 +179,10 @@ export async function undoAccountAction(
   const { db } = services;
   const target = await findAdminAccount(db, accountId);
   if (kind === "enable") {
-    require(staff, "manage_user_access");
+    mustHave(staff, "manage_user_access");
     localUser(target);
   } else {
-    require(staff, "manage_users");
+    mustHave(staff, "manage_users");
   }
   const wasSuspended = target.account.suspended_at !== null;
   await db.transaction().execute(async (trx) => {
@@ -212,7 +221,7 @@ function pendingUser(target: Target): UserRow {
 }
 
 export async function approveAccount(services: Services, staff: Staff, accountId: string) {
-  require(staff, "manage_user_access");
+  mustHave(staff, "manage_user_access");
   const target = await findAdminAccount(services.db, accountId);
   const user = pendingUser(target);
   await services.db.transaction().execute(async (trx) => {
@@ -223,7 +232,7 @@ export async function approveAccount(services: Services, staff: Staff, accountId
 
 /** Rejecting a sign-up deletes it: it never federated, so nothing is sent anywhere. */
 export async function rejectAccount(services: Services, staff: Staff, accountId: string) {
-  require(staff, "manage_user_access");
+  mustHave(staff, "manage_user_access");
   const target = await findAdminAccount(services.db, accountId);
   pendingUser(target);
   await services.db.transaction().execute(async (trx) => {
@@ -235,7 +244,7 @@ export async function rejectAccount(services: Services, staff: Staff, accountId:
 
 /** DELETE /api/v1/admin/accounts/:id: only an already suspended account's data goes. */
 export async function deleteAccountData(services: Services, staff: Staff, accountId: string) {
-  require(staff, "delete_user_data");
+  mustHave(staff, "delete_user_data");
   const target = await findAdminAccount(services.db, accountId);
   if (target.account.suspended_at === null) throw ApiError.forbidden();
   await audit(services.db, staff, "destroy", target);

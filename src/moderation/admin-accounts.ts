@@ -132,7 +132,7 @@ function statusCondition(status: NonNullable<AccountFilter["status"]>) {
   return (eb: Scope) => {
     switch (status) {
       case "active":
-        return eb.and([eb("accounts.suspended_at", "is", null)]);
+        return eb("accounts.suspended_at", "is", null);
       case "pending":
         return eb.and([eb("users.approved", "=", false), eb("accounts.suspended_at", "is", null)]);
       case "disabled":

@@ -281,7 +281,7 @@ export async function resolveReportsFor(
   db: Db,
   actorId: string,
   target: { accountId: string; reportId?: string },
-): Promise<void> {
+): Promise<string[]> {
   const now = new Date();
   let query = db
     .updateTable("reports")
@@ -290,5 +290,5 @@ export async function resolveReportsFor(
   query = target.reportId
     ? query.where("id", "=", target.reportId)
     : query.where("target_account_id", "=", target.accountId);
-  await query.execute();
+  return (await query.returning("id").execute()).map((r) => r.id);
 }

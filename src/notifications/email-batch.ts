@@ -117,7 +117,10 @@ export async function sendNotificationEmail(services: Services, accountId: strin
   await rescheduleUnsettled(services, accountId, settleMs);
 }
 
-/** Notifications after the watermark and settled before the cut-off, with their sender. */
+/**
+ * Notifications after the watermark and settled before the cut-off, with their sender.
+ * Those held by the notification policy (src/notifications/requests.ts) are not mailed.
+ */
 function batchRows(services: Services, accountId: string, after: string, settledBefore: string) {
   return services.db
     .selectFrom("notifications")
@@ -138,6 +141,7 @@ function batchRows(services: Services, accountId: string, after: string, settled
     .where("notifications.id", ">", after)
     .where("notifications.id", "<", settledBefore)
     .where("notifications.type", "in", EMAIL_TYPES)
+    .where("notifications.filtered", "=", false)
     .where("from.suspended_at", "is", null)
     .orderBy("notifications.id", "asc")
     .limit(500)

@@ -11,6 +11,7 @@ import type { NotificationType } from "../infra/db/schema.ts";
 import { compareIds } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
 import type { MastodonStatus } from "../statuses/serializer.ts";
+import { domainBlockedBy } from "../statuses/visibility.ts";
 import { applyPage } from "../timelines/paging.ts";
 import { GROUPABLE_TYPES } from "./create.ts";
 import { type NotificationFilter, notificationsQuery } from "./queries.ts";
@@ -163,6 +164,9 @@ async function groupEntities(
       ])
       .where("account_id", "=", viewer.id)
       .where("group_key", "in", realKeys)
+      // As notificationsQuery: not held by the policy, not from a domain the viewer blocked.
+      .where("filtered", "=", false)
+      .where((eb) => eb.not(domainBlockedBy(viewer.id, "notifications.from_account_id")))
       .groupBy(["group_key", "from_account_id"])
       .execute();
     rows.sort((a, b) => compareDesc(String(a.latest), String(b.latest)));

@@ -82,9 +82,7 @@ export function parsePollParam(value: unknown): NewPoll {
     );
   }
   if (new Set(options).size !== options.length) {
-    throw ApiError.unprocessable(
-      "Validation failed: Poll options must not contain duplicate items",
-    );
+    throw ApiError.unprocessable("Validation failed: Poll options contain duplicate items");
   }
   const raw = p.expires_in;
   const expiresIn = typeof raw === "number" ? raw : raw ? Number(raw.trim()) : Number.NaN;

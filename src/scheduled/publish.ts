@@ -37,6 +37,7 @@ export async function publishScheduledStatus(services: Services, id: string): Pr
     .executeTakeFirst();
   if (!author || author.suspended_at !== null) return;
   const p = row.params as unknown as ScheduledParams;
+  const claimedAt = new Date();
   try {
     await createStatus(services, author, {
       text: p.text,
@@ -62,6 +63,17 @@ export async function publishScheduledStatus(services: Services, id: string): Pr
       logger.warn("Scheduled status {id} dropped: {error}", { id, error: err.message });
       return;
     }
+    // Failed after the post was committed (while emitting its events): it is published,
+    // and putting the row back would post it twice on retry.
+    const posted = await db
+      .selectFrom("statuses")
+      .select("id")
+      .where("account_id", "=", author.id)
+      .where("created_at", ">=", claimedAt)
+      .where("text", "=", p.text)
+      .executeTakeFirst()
+      .catch(() => undefined);
+    if (posted) throw err;
     await db
       .insertInto("scheduled_statuses")
       .values({

@@ -3,7 +3,7 @@
 // loads what a page needs in a fixed number of queries whatever its length: authors,
 // boosted statuses, mentions, tags and the viewer's own flags.
 // Callers decide what is visible (src/statuses/visibility.ts); this file only renders.
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import { type AccountEntity, acctOf, serializeAccount } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
 import {
@@ -13,6 +13,7 @@ import {
   type FilterResultEntity,
   loadActiveFilters,
 } from "../filters/match.ts";
+import { idIn, prepared } from "../infra/db/prepared.ts";
 import type { StatusesTable, Visibility } from "../infra/db/schema.ts";
 import { type MediaAttachmentEntity, mediaOfStatuses } from "../media/serializer.ts";
 import { type PollEntity, pollsOfStatuses } from "../polls/serializer.ts";
@@ -118,8 +119,9 @@ export async function serializeStatuses(
   if (missing.length) {
     const boosted = await db
       .selectFrom("statuses")
+      .modifyFront(prepared)
       .selectAll()
-      .where("id", "in", missing)
+      .where(idIn("statuses.id", missing))
       .execute();
     for (const b of boosted) byId.set(b.id, b);
   }
@@ -139,10 +141,18 @@ export async function serializeStatuses(
     : [];
 
   const [accounts, mentions, tags, flags, applications, media, polls, filters] = await Promise.all([
-    db.selectFrom("accounts").selectAll().where("id", "in", accountIds).execute(),
+    // The page's lookups are prepared statements (src/infra/db/prepared.ts): fixed texts
+    // with array parameters, planned once per connection.
+    db
+      .selectFrom("accounts")
+      .modifyFront(prepared)
+      .selectAll()
+      .where(idIn("accounts.id", accountIds))
+      .execute(),
     db
       .selectFrom("mentions")
       .innerJoin("accounts", "accounts.id", "mentions.account_id")
+      .modifyFront(prepared)
       .select([
         "mentions.status_id",
         "accounts.id",
@@ -151,15 +161,16 @@ export async function serializeStatuses(
         "accounts.url",
         "accounts.uri",
       ])
-      .where("mentions.status_id", "in", ids)
+      .where(idIn("mentions.status_id", ids))
       .where("mentions.silent", "=", false)
       .orderBy("accounts.id")
       .execute(),
     db
       .selectFrom("status_tags")
       .innerJoin("tags", "tags.id", "status_tags.tag_id")
+      .modifyFront(prepared)
       .select(["status_tags.status_id", "tags.name", "tags.display_name"])
-      .where("status_tags.status_id", "in", ids)
+      .where(idIn("status_tags.status_id", ids))
       .orderBy("tags.name")
       .execute(),
     viewerId ? viewerFlags(services, viewerId, all) : Promise.resolve(undefined),
@@ -259,59 +270,64 @@ interface ViewerFlags {
   pinned: Set<string>;
 }
 
+interface FlagRow {
+  kind: "favourite" | "bookmark" | "pin" | "reblog" | "mute";
+  status_id: string;
+  conversation_id: string | null;
+}
+
+/**
+ * The viewer's own flags on the page in one statement (it was five): favourites, bookmarks,
+ * pins, boosts and status mutes. Muting a status mutes its whole conversation, as in Mastodon.
+ */
 async function viewerFlags(
   services: Services,
   viewerId: string,
   statuses: StatusRow[],
 ): Promise<ViewerFlags> {
-  const { db } = services;
   const ids = statuses.map((s) => s.id);
   const conversations = [
     ...new Set(statuses.map((s) => s.conversation_id).filter((c): c is string => c !== null)),
   ];
-  const relation = (table: "favourites" | "bookmarks" | "status_pins") =>
-    db
-      .selectFrom(table)
-      .select("status_id")
-      .where("account_id", "=", viewerId)
-      .where("status_id", "in", ids)
-      .execute();
-  const [favourites, bookmarks, pins, reblogs, mutes] = await Promise.all([
-    relation("favourites"),
-    relation("bookmarks"),
-    relation("status_pins"),
-    db
-      .selectFrom("statuses")
-      .select("reblog_of_id")
-      .where("account_id", "=", viewerId)
-      .where("reblog_of_id", "in", ids)
-      .execute(),
-    // Muting a status mutes its whole conversation, as in Mastodon.
-    db
-      .selectFrom("status_mutes")
-      .innerJoin("statuses", "statuses.id", "status_mutes.status_id")
-      .select(["status_mutes.status_id", "statuses.conversation_id"])
-      .where("status_mutes.account_id", "=", viewerId)
-      .where((eb) =>
-        conversations.length
-          ? eb.or([
-              eb("status_mutes.status_id", "in", ids),
-              eb("statuses.conversation_id", "in", conversations),
-            ])
-          : eb("status_mutes.status_id", "in", ids),
-      )
-      .execute(),
-  ]);
-  return {
-    favourited: new Set(favourites.map((r) => r.status_id)),
-    bookmarked: new Set(bookmarks.map((r) => r.status_id)),
-    pinned: new Set(pins.map((r) => r.status_id)),
-    reblogged: new Set(reblogs.map((r) => r.reblog_of_id as string)),
-    muted: new Set(mutes.map((r) => r.status_id)),
-    mutedConversations: new Set(
-      mutes.map((r) => r.conversation_id).filter((c): c is string => c !== null),
-    ),
+  const v = sql`${viewerId}::bigint`;
+  const page = sql`${ids}::bigint[]`;
+  const { rows } = await sql<FlagRow>`
+    select ${prepared} 'favourite' as kind, status_id, null::bigint as conversation_id
+      from favourites where account_id = ${v} and status_id = any(${page})
+    union all select 'bookmark', status_id, null from bookmarks
+      where account_id = ${v} and status_id = any(${page})
+    union all select 'pin', status_id, null from status_pins
+      where account_id = ${v} and status_id = any(${page})
+    union all select 'reblog', reblog_of_id, null from statuses
+      where account_id = ${v} and reblog_of_id = any(${page})
+    union all select 'mute', sm.status_id, s.conversation_id from status_mutes sm
+      join statuses s on s.id = sm.status_id
+      where sm.account_id = ${v}
+        and (sm.status_id = any(${page}) or s.conversation_id = any(${conversations}::bigint[]))`.execute(
+    services.db,
+  );
+  const flags: ViewerFlags = {
+    favourited: new Set(),
+    bookmarked: new Set(),
+    pinned: new Set(),
+    reblogged: new Set(),
+    muted: new Set(),
+    mutedConversations: new Set(),
   };
+  const setOf = {
+    favourite: flags.favourited,
+    bookmark: flags.bookmarked,
+    pin: flags.pinned,
+    reblog: flags.reblogged,
+    mute: flags.muted,
+  };
+  for (const row of rows) {
+    setOf[row.kind].add(row.status_id);
+    if (row.kind === "mute" && row.conversation_id !== null) {
+      flags.mutedConversations.add(row.conversation_id);
+    }
+  }
+  return flags;
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

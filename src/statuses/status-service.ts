@@ -9,7 +9,12 @@ import { ApiError } from "../http/errors.ts";
 import type { Database, Visibility } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
-import { attachMedia, checkMediaForStatus, updateAttachedDescriptions } from "../media/service.ts";
+import {
+  attachMedia,
+  checkMediaForStatus,
+  mediaOfVersion,
+  updateAttachedDescriptions,
+} from "../media/service.ts";
 import { schedulePollExpiry } from "../polls/jobs.ts";
 import type { NewPoll } from "../polls/params.ts";
 import { applyPollEdit, findPollOfStatus, insertPoll } from "../polls/store.ts";
@@ -290,6 +295,7 @@ export async function editStatus(
           spoiler_text: status.spoiler_text,
           sensitive: status.sensitive,
           poll_options: previousPoll ? JSON.stringify(previousPoll.options) : null,
+          media: JSON.stringify(await mediaOfVersion(trx, id)),
           created_at: status.created_at,
         })
         .execute();
@@ -298,10 +304,11 @@ export async function editStatus(
       changes.poll === undefined
         ? (previousPoll?.options ?? null)
         : (changes.poll?.options ?? null);
+    const editId = newId(now);
     await trx
       .insertInto("status_edits")
       .values({
-        id: newId(now),
+        id: editId,
         status_id: id,
         account_id: author.id,
         text,
@@ -354,6 +361,12 @@ export async function editStatus(
     if (changes.mediaAttributes?.length) {
       await updateAttachedDescriptions(trx, id, changes.mediaAttributes);
     }
+    // The new version's media, once attachments and alt texts are changed.
+    await trx
+      .updateTable("status_edits")
+      .set({ media: JSON.stringify(await mediaOfVersion(trx, id)) })
+      .where("id", "=", editId)
+      .execute();
     const poll =
       changes.poll === undefined
         ? undefined

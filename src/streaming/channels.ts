@@ -56,6 +56,8 @@ export type StreamEvent =
   | "conversation"
   | "filters_changed"
   | "announcement"
+  | "announcement.delete"
+  | "announcement.reaction"
   | "notifications_merged";
 
 /** The channel of a public or hashtag stream; tags are compared lowercased, as Mastodon does. */

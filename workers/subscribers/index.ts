@@ -1,6 +1,7 @@
 // The table of event subscribers (see src/events/types.ts). Each feature's subscriber
 // lives in its own file here and is listed once below.
 import type { Subscriber } from "../../src/events/types.ts";
+import { announcementsSubscriber } from "./announcements.ts";
 import { conversationsSubscriber } from "./conversations.ts";
 import { federationSubscriber } from "./federation.ts";
 import { notificationEmailsSubscriber } from "./notification-emails.ts";
@@ -19,4 +20,5 @@ export const subscribers: Record<string, Subscriber> = {
   push: pushSubscriber,
   notificationEmails: notificationEmailsSubscriber,
   remoteMedia: remoteMediaSubscriber,
+  announcements: announcementsSubscriber,
 };

@@ -1,6 +1,6 @@
 // The small endpoints apps call when they start (the official app, Ivory, Tusky, Elk):
-// preferences, custom emojis, announcements, the profile directory, and placeholders for
-// features not built yet (filters, lists, domain blocks) that answer with
+// preferences, custom emojis, the profile directory, and placeholders for
+// features not built yet (filters, lists) that answer with
 // empty lists, because apps treat a 404 here as a broken server.
 import { Hono } from "hono";
 import { serializeAccount } from "../../accounts/serializers.ts";
@@ -38,20 +38,6 @@ export function launchRoutes(): Hono<AppEnv> {
   // Custom emojis arrive with the emoji work; no token needed, as in Mastodon.
   app.get("/v1/custom_emojis", (c) => c.json([]));
 
-  // Announcements need an admin interface; there are none to show, dismiss or react to.
-  app.get("/v1/announcements", requireAuth("read"), (c) => c.json([]));
-  app.post("/v1/announcements/:id/dismiss", requireAuth("write:accounts"), () => {
-    throw ApiError.notFound();
-  });
-  app.on(
-    ["PUT", "DELETE"],
-    "/v1/announcements/:id/reactions/:name",
-    requireAuth("write:favourites"),
-    () => {
-      throw ApiError.notFound();
-    },
-  );
-
   app.get("/v1/directory", async (c) => {
     optionalViewer(c, []);
     const offset = offsetParam(c.req.query("offset"));
@@ -69,7 +55,7 @@ export function launchRoutes(): Hono<AppEnv> {
     return c.json(rows.map((a) => serializeAccount(a, config)));
   });
 
-  // TODO(issue 8): filters, lists and domain blocks.
+  // TODO(issue 8): filters and lists.
   // Until then each validates its token and paging like the real thing and lists nothing.
 
   return app;

@@ -8,6 +8,7 @@ import { loadActiveFilters } from "../../filters/match.ts";
 import { queryParams, readParams } from "../../http/body.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { durationOf } from "../../infra/temporal.ts";
+import { mediaOfEdits, mediaOfStatuses } from "../../media/serializer.ts";
 import { hasPollParam, parsePollParam } from "../../polls/params.ts";
 import { findPollOfStatus } from "../../polls/store.ts";
 import { scheduleFromRequest } from "../../scheduled/request.ts";
@@ -161,15 +162,22 @@ export function statusRoutes(): Hono<AppEnv> {
           },
         ];
     const account = serializeAccount(author, services.config);
+    const media = edits.length
+      ? await mediaOfEdits(
+          services.db,
+          services.config,
+          edits.map((e) => e.media),
+        )
+      : [(await mediaOfStatuses(services.db, services.config, [status.id])).get(status.id) ?? []];
     return c.json(
-      versions.map((v) => ({
+      versions.map((v, i) => ({
         content: v.content,
         spoiler_text: v.spoiler_text,
         sensitive: v.sensitive,
         created_at: new Date(v.created_at).toISOString(),
         account,
         poll: v.poll_options ? { options: v.poll_options.map((title) => ({ title })) } : null,
-        media_attachments: [],
+        media_attachments: media[i] ?? [],
         emojis: [],
       })),
     );

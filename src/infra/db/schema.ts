@@ -738,3 +738,41 @@ export interface Database {
   trend_reviews: TrendReviewsTable;
   admin_daily_reports: AdminDailyReportsTable;
 }
+
+// Migration 0021: announcements (src/announcements).
+
+export interface AnnouncementsTable {
+  id: string;
+  text: string;
+  content: Generated<string>;
+  mention_account_ids: ColumnType<string[], string | undefined, string>;
+  status_ids: ColumnType<string[], string | undefined, string>;
+  tag_names: ColumnType<string[], string | undefined, string>;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  all_day: Generated<boolean>;
+  published: Generated<boolean>;
+  published_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AnnouncementDismissalsTable {
+  announcement_id: string;
+  account_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface AnnouncementReactionsTable {
+  id: string;
+  announcement_id: string;
+  account_id: string;
+  name: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  announcements: AnnouncementsTable;
+  announcement_dismissals: AnnouncementDismissalsTable;
+  announcement_reactions: AnnouncementReactionsTable;
+}
