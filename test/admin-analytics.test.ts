@@ -3,10 +3,11 @@
 // that follow what users actually did.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendDailyReport } from "../src/analytics/daily-report.ts";
-import type { Role } from "../src/infra/db/schema.ts";
 import { idAtTime } from "../src/infra/ids.ts";
+import { call } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { readMails } from "./helpers/auth-flow.ts";
+import { STAFF_SCOPES, userWithRole } from "./helpers/moderation.ts";
 import { expectSchema } from "./helpers/openapi.ts";
 import { until } from "./helpers/queue-backends.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
@@ -19,41 +20,19 @@ let alice: User;
 let bob: User;
 const today = new Date().toISOString().slice(0, 10);
 
-async function staff(role: Role, username: string) {
-  const u = await createUserWithToken(ctx, {
-    username,
-    scopes: ["read", "write", "admin:read", "admin:write"],
-  });
-  await ctx.services.db.updateTable("users").set({ role }).where("id", "=", u.user.id).execute();
-  return u;
-}
-
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await ctx.app.request(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: bodies are checked against the schema
-  return { status: res.status, body: (await res.json()) as any };
-}
-
 beforeAll(async () => {
   ctx = await createTestContext({ ADMIN_REPORT_HOUR: "0" }, { workers: true });
-  admin = await staff("admin", "boss");
-  moderator = await staff("moderator", "moddy");
+  admin = await userWithRole(ctx, "admin", { username: "boss", scopes: STAFF_SCOPES });
+  moderator = await userWithRole(ctx, "moderator", { username: "moddy", scopes: STAFF_SCOPES });
   alice = await createUserWithToken(ctx, { username: "alice" });
   bob = await createUserWithToken(ctx, { username: "bob" });
   // Activity: alice posts with a tag, bob favourites and replies to it.
-  const post = await call("POST", "/api/v1/statuses", alice.token, {
+  const post = await call(ctx, "POST", "/api/v1/statuses", alice.token, {
     status: "hello #roosting",
     language: "en",
   });
-  await call("POST", `/api/v1/statuses/${post.body.id}/favourite`, bob.token);
-  await call("POST", "/api/v1/statuses", bob.token, {
+  await call(ctx, "POST", `/api/v1/statuses/${post.body.id}/favourite`, bob.token);
+  await call(ctx, "POST", "/api/v1/statuses", bob.token, {
     status: "@alice hi",
     in_reply_to_id: post.body.id,
   });
@@ -69,7 +48,7 @@ describe("measures", () => {
       const rows = await ctx.services.db.selectFrom("daily_activity").selectAll().execute();
       return rows.length >= 2;
     }, 10_000);
-    const res = await call("POST", "/api/v1/admin/measures", admin.token, {
+    const res = await call(ctx, "POST", "/api/v1/admin/measures", admin.token, {
       keys: ["new_users", "active_users", "interactions", "opened_reports", "nonsense"],
       start_at: today,
       end_at: today,
@@ -99,6 +78,7 @@ describe("measures", () => {
       .where("name", "=", "roosting")
       .executeTakeFirstOrThrow();
     const res = await call(
+      ctx,
       "POST",
       `/api/v1/admin/measures?keys[]=tag_uses&keys[]=tag_accounts&tag_uses[id]=${tag.id}&tag_accounts[id]=${tag.id}`,
       admin.token,
@@ -110,12 +90,12 @@ describe("measures", () => {
   });
 
   it("refuse bad dates, over-long periods, users and moderators", async () => {
-    const bad = await call("POST", "/api/v1/admin/measures", admin.token, {
+    const bad = await call(ctx, "POST", "/api/v1/admin/measures", admin.token, {
       keys: ["new_users"],
       start_at: "yesterday-ish",
     });
     expect(bad.status).toBe(422);
-    const long = await call("POST", "/api/v1/admin/measures", admin.token, {
+    const long = await call(ctx, "POST", "/api/v1/admin/measures", admin.token, {
       keys: ["new_users"],
       start_at: "2000-01-01",
       end_at: today,
@@ -124,7 +104,7 @@ describe("measures", () => {
     // Moderators see the dashboard (Mastodon's default roles); users and tokens without
     // an admin scope don't.
     const measure = (token: string) =>
-      call("POST", "/api/v1/admin/measures", token, { keys: ["new_users"] });
+      call(ctx, "POST", "/api/v1/admin/measures", token, { keys: ["new_users"] });
     expect((await measure(moderator.token)).status).toBe(200);
     expect((await measure(alice.token)).status).toBe(403);
     const unscoped = await createUserWithToken(ctx, { username: "unscoped" });
@@ -139,7 +119,7 @@ describe("measures", () => {
 
 describe("dimensions and retention", () => {
   it("rank languages and servers and report software versions", async () => {
-    const res = await call("POST", "/api/v1/admin/dimensions", admin.token, {
+    const res = await call(ctx, "POST", "/api/v1/admin/dimensions", admin.token, {
       keys: ["languages", "software_versions", "space_usage", "sources"],
       start_at: today,
       end_at: today,
@@ -155,7 +135,7 @@ describe("dimensions and retention", () => {
   });
 
   it("follows today's cohort", async () => {
-    const res = await call("POST", "/api/v1/admin/retention", admin.token, {
+    const res = await call(ctx, "POST", "/api/v1/admin/retention", admin.token, {
       start_at: today,
       end_at: today,
       frequency: "day",
@@ -167,7 +147,7 @@ describe("dimensions and retention", () => {
     expect(Number(bucket.value)).toBeGreaterThanOrEqual(3);
     expect(bucket.rate).toBeGreaterThan(0.5);
     expect(bucket.rate).toBeLessThanOrEqual(1);
-    const wrong = await call("POST", "/api/v1/admin/retention", admin.token, {
+    const wrong = await call(ctx, "POST", "/api/v1/admin/retention", admin.token, {
       frequency: "week",
     });
     expect(wrong.status).toBe(422);
@@ -177,24 +157,29 @@ describe("dimensions and retention", () => {
 describe("trend review", () => {
   it("a rejected tag leaves the public trends and is logged", async () => {
     const publicTrends = async () =>
-      (await call("GET", "/api/v1/trends/tags", alice.token)).body.map(
+      (await call(ctx, "GET", "/api/v1/trends/tags", alice.token)).body.map(
         (t: { name: string }) => t.name,
       );
     expect(await publicTrends()).toContain("roosting");
-    const list = await call("GET", "/api/v1/admin/trends/tags", admin.token);
+    const list = await call(ctx, "GET", "/api/v1/admin/trends/tags", admin.token);
     expect(list.status).toBe(200);
     const tag = list.body.find((t: { name: string }) => t.name === "roosting");
     expectSchema("AdminTag", tag);
     expect(tag.requires_review).toBe(false);
 
-    const rejected = await call("POST", `/api/v1/admin/trends/tags/${tag.id}/reject`, admin.token);
+    const rejected = await call(
+      ctx,
+      "POST",
+      `/api/v1/admin/trends/tags/${tag.id}/reject`,
+      admin.token,
+    );
     expect(rejected.status).toBe(200);
     expect(rejected.body.trendable).toBe(false);
     expect(await publicTrends()).not.toContain("roosting");
     // Staff still see it, to change their minds.
-    const again = await call("GET", "/api/v1/admin/trends/tags", admin.token);
+    const again = await call(ctx, "GET", "/api/v1/admin/trends/tags", admin.token);
     expect(again.body.map((t: { name: string }) => t.name)).toContain("roosting");
-    await call("POST", `/api/v1/admin/trends/tags/${tag.id}/approve`, admin.token);
+    await call(ctx, "POST", `/api/v1/admin/trends/tags/${tag.id}/approve`, admin.token);
     expect(await publicTrends()).toContain("roosting");
 
     const logged = await ctx.services.db
@@ -206,11 +191,11 @@ describe("trend review", () => {
   });
 
   it("is for staff who manage taxonomies only", async () => {
-    expect((await call("GET", "/api/v1/admin/trends/tags", alice.token)).status).toBe(403);
-    expect((await call("POST", "/api/v1/admin/trends/tags/1/approve", alice.token)).status).toBe(
-      403,
-    );
-    const missing = await call("POST", "/api/v1/admin/trends/statuses/1/approve", admin.token);
+    expect((await call(ctx, "GET", "/api/v1/admin/trends/tags", alice.token)).status).toBe(403);
+    expect(
+      (await call(ctx, "POST", "/api/v1/admin/trends/tags/1/approve", alice.token)).status,
+    ).toBe(403);
+    const missing = await call(ctx, "POST", "/api/v1/admin/trends/statuses/1/approve", admin.token);
     expect(missing.status).toBe(404);
   });
 });

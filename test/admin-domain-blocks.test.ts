@@ -6,13 +6,13 @@ import type { MessageQueue } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRemoteAttachments } from "../federation/objects/remote-media-rows.ts";
 import { accountOfActor } from "../federation/remote-accounts.ts";
-import type { Role } from "../src/infra/db/schema.ts";
 import { newId } from "../src/infra/ids.ts";
 import { obfuscateDomain } from "../src/moderation/domain-blocks.ts";
 import { domainPolicy, normalizeDomain } from "../src/moderation/domain-policy.ts";
 import { skipBlockedDomains } from "../src/moderation/domain-policy-queue.ts";
 import { insertFollow } from "../src/relationships/follow-service.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
+import { STAFF_SCOPES, userWithRole } from "./helpers/moderation.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import {
   type RemoteActor,
@@ -31,12 +31,6 @@ let admin: string;
 let moderator: string;
 let adminNoScope: string;
 let alice: Awaited<ReturnType<typeof createUserWithToken>>;
-
-async function staff(role: Role, scopes = ["read", "write", "admin:read", "admin:write"]) {
-  const u = await createUserWithToken(ctx, { scopes });
-  await ctx.services.db.updateTable("users").set({ role }).where("id", "=", u.user.id).execute();
-  return u.token;
-}
 
 function call(method: string, path: string, token: string, body?: Record<string, unknown>) {
   return ctx.app.request(path, {
@@ -71,9 +65,9 @@ beforeAll(async () => {
     { PUBLIC_URL: ORIGIN, FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" },
     { workers: true },
   );
-  admin = await staff("admin");
-  moderator = await staff("moderator");
-  adminNoScope = await staff("admin", ["read", "write"]);
+  admin = (await userWithRole(ctx, "admin", { scopes: STAFF_SCOPES })).token;
+  moderator = (await userWithRole(ctx, "moderator", { scopes: STAFF_SCOPES })).token;
+  adminNoScope = (await userWithRole(ctx, "admin", { scopes: ["read", "write"] })).token;
   alice = await createUserWithToken(ctx, { username: "alice" });
 }, 90_000);
 
@@ -120,7 +114,8 @@ describe("/api/v1/admin/domain_blocks", () => {
     expect((await call("GET", "/api/v1/admin/domain_blocks", adminNoScope)).status).toBe(403);
     expect((await call("GET", "/api/v1/admin/domain_blocks", alice.token)).status).toBe(403);
     // The granular scope reads but does not write.
-    const reader = await staff("admin", ["admin:read:domain_blocks"]);
+    const reader = (await userWithRole(ctx, "admin", { scopes: ["admin:read:domain_blocks"] }))
+      .token;
     expect((await call("GET", "/api/v1/admin/domain_blocks", reader)).status).toBe(200);
     const write = await call("POST", "/api/v1/admin/domain_blocks", reader, {
       domain: "y.example",

@@ -2,11 +2,10 @@
 // admin API (manage_blocks; schema-checked), and their effect on sign-up through the API
 // and the web form; an IP block with no_access shuts the address out of every request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Role } from "../src/infra/db/schema.ts";
 import { canonicalEmail, canonicalEmailHash } from "../src/moderation/email-blocks.ts";
 import { parseCidr } from "../src/moderation/ip-blocks.ts";
-import { createUserWithToken } from "./helpers/auth.ts";
 import { apiPost, appToken, Browser } from "./helpers/auth-flow.ts";
+import { STAFF_SCOPES, userWithRole } from "./helpers/moderation.ts";
 import { expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
@@ -15,14 +14,6 @@ let admin: string;
 let moderator: string;
 let signUpApp: { token: string };
 let counter = 0;
-
-async function staff(role: Role) {
-  const u = await createUserWithToken(ctx, {
-    scopes: ["read", "write", "admin:read", "admin:write"],
-  });
-  await ctx.services.db.updateTable("users").set({ role }).where("id", "=", u.user.id).execute();
-  return u.token;
-}
 
 function call(
   method: string,
@@ -65,8 +56,8 @@ async function approvedOf(email: string) {
 
 beforeAll(async () => {
   ctx = await createTestContext({ TRUST_PROXY: "true", RATE_LIMIT: "false" });
-  admin = await staff("admin");
-  moderator = await staff("moderator");
+  admin = (await userWithRole(ctx, "admin", { scopes: STAFF_SCOPES })).token;
+  moderator = (await userWithRole(ctx, "moderator", { scopes: STAFF_SCOPES })).token;
   signUpApp = await appToken(ctx);
 }, 60_000);
 

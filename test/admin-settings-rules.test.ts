@@ -5,9 +5,9 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/infra/db/index.ts";
-import type { Role } from "../src/infra/db/schema.ts";
-import { createUserWithToken } from "./helpers/auth.ts";
+import type { createUserWithToken } from "./helpers/auth.ts";
 import { createTestBackend, type TestBackend } from "./helpers/backend.ts";
+import { STAFF_SCOPES, userWithRole } from "./helpers/moderation.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import { repoRoot } from "./helpers/process.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
@@ -16,15 +16,6 @@ let ctx: TestContext;
 let admin: string;
 let moderator: string;
 let owner: Awaited<ReturnType<typeof createUserWithToken>>;
-
-async function staff(role: Role, username?: string) {
-  const u = await createUserWithToken(ctx, {
-    username,
-    scopes: ["read", "write", "admin:read", "admin:write"],
-  });
-  await ctx.services.db.updateTable("users").set({ role }).where("id", "=", u.user.id).execute();
-  return u;
-}
 
 function call(method: string, url: string, token?: string, body?: Record<string, unknown>) {
   return ctx.app.request(url, {
@@ -45,9 +36,9 @@ async function json(url: string) {
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  admin = (await staff("admin")).token;
-  moderator = (await staff("moderator")).token;
-  owner = await staff("owner", "theowner");
+  admin = (await userWithRole(ctx, "admin", { scopes: STAFF_SCOPES })).token;
+  moderator = (await userWithRole(ctx, "moderator", { scopes: STAFF_SCOPES })).token;
+  owner = await userWithRole(ctx, "owner", { username: "theowner", scopes: STAFF_SCOPES });
 }, 60_000);
 
 afterAll(async () => {

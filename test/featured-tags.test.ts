@@ -1,6 +1,7 @@
 // Featured hashtags: add, list (own and public per account), suggestions from recent use,
 // delete, Mastodon's limit of 10, and counts computed from the account's public posts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { expectResponseSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
@@ -17,19 +18,6 @@ afterAll(async () => {
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of many shapes
 type Json = any;
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body) headers["content-type"] = "application/json";
-  const res = await ctx.app.request(path, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { res, status: res.status, body: (text ? JSON.parse(text) : null) as Json };
-}
-
 describe("featured tags", () => {
   it("features tags with counts, lists them publicly, suggests and deletes", async () => {
     const user = await createUserWithToken(ctx);
@@ -40,11 +28,11 @@ describe("featured tags", () => {
       ["something about #birds", "public"],
     ] as const) {
       expect(
-        (await call("POST", "/api/v1/statuses", user.token, { status, visibility })).status,
+        (await call(ctx, "POST", "/api/v1/statuses", user.token, { status, visibility })).status,
       ).toBe(200);
     }
 
-    const suggestions = await call("GET", "/api/v1/featured_tags/suggestions", user.token);
+    const suggestions = await call(ctx, "GET", "/api/v1/featured_tags/suggestions", user.token);
     expectResponseSchema("GET", "/api/v1/featured_tags/suggestions", 200, suggestions.body);
     expect(suggestions.body.map((t: Json) => t.name.toLowerCase()).sort()).toEqual([
       "birds",
@@ -54,7 +42,7 @@ describe("featured tags", () => {
     // Most recently used first.
     expect(suggestions.body[0].name.toLowerCase()).toBe("birds");
 
-    const created = await call("POST", "/api/v1/featured_tags", user.token, { name: "#cats" });
+    const created = await call(ctx, "POST", "/api/v1/featured_tags", user.token, { name: "#cats" });
     expect(created.status).toBe(200);
     expectResponseSchema("POST", "/api/v1/featured_tags", 200, created.body);
     expect(created.body.name).toBe("Cats");
@@ -63,57 +51,75 @@ describe("featured tags", () => {
     expect(created.body.last_status_at).toBe(new Date().toISOString().slice(0, 10));
     expect(created.body.url).toBe(`${ctx.config.publicUrl}/@${user.account.username}/tagged/Cats`);
 
-    const unused = await call("POST", "/api/v1/featured_tags", user.token, { name: "neverused" });
+    const unused = await call(ctx, "POST", "/api/v1/featured_tags", user.token, {
+      name: "neverused",
+    });
     expect(unused.body.statuses_count).toBe("0");
     expect(unused.body.last_status_at).toBeNull();
 
-    const duplicate = await call("POST", "/api/v1/featured_tags", user.token, { name: "CATS" });
+    const duplicate = await call(ctx, "POST", "/api/v1/featured_tags", user.token, {
+      name: "CATS",
+    });
     expect(duplicate.status).toBe(422);
-    const invalid = await call("POST", "/api/v1/featured_tags", user.token, { name: "no spaces" });
+    const invalid = await call(ctx, "POST", "/api/v1/featured_tags", user.token, {
+      name: "no spaces",
+    });
     expect(invalid.status).toBe(422);
 
-    const mine = await call("GET", "/api/v1/featured_tags", user.token);
+    const mine = await call(ctx, "GET", "/api/v1/featured_tags", user.token);
     expectResponseSchema("GET", "/api/v1/featured_tags", 200, mine.body);
     expect(mine.body.map((t: Json) => t.name)).toEqual(["Cats", "neverused"]);
 
     // Featured tags are no longer suggested.
-    const after = await call("GET", "/api/v1/featured_tags/suggestions", user.token);
+    const after = await call(ctx, "GET", "/api/v1/featured_tags/suggestions", user.token);
     expect(after.body.map((t: Json) => t.name.toLowerCase()).sort()).toEqual(["birds", "dogs"]);
 
     // Anyone can read an account's featured tags.
-    const pub = await call("GET", `/api/v1/accounts/${user.account.id}/featured_tags`);
+    const pub = await call(ctx, "GET", `/api/v1/accounts/${user.account.id}/featured_tags`);
     expect(pub.status).toBe(200);
     expectResponseSchema("GET", "/api/v1/accounts/{id}/featured_tags", 200, pub.body);
     expect(pub.body).toEqual(mine.body);
 
     // Not someone else's to delete.
     const other = await createUserWithToken(ctx);
-    const foreign = await call("DELETE", `/api/v1/featured_tags/${created.body.id}`, other.token);
+    const foreign = await call(
+      ctx,
+      "DELETE",
+      `/api/v1/featured_tags/${created.body.id}`,
+      other.token,
+    );
     expect(foreign.status).toBe(404);
-    const deleted = await call("DELETE", `/api/v1/featured_tags/${created.body.id}`, user.token);
+    const deleted = await call(
+      ctx,
+      "DELETE",
+      `/api/v1/featured_tags/${created.body.id}`,
+      user.token,
+    );
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({});
-    const left = await call("GET", `/api/v1/accounts/${user.account.id}/featured_tags`);
+    const left = await call(ctx, "GET", `/api/v1/accounts/${user.account.id}/featured_tags`);
     expect(left.body.map((t: Json) => t.name)).toEqual(["neverused"]);
-    expect((await call("DELETE", "/api/v1/featured_tags/12345", user.token)).status).toBe(404);
+    expect((await call(ctx, "DELETE", "/api/v1/featured_tags/12345", user.token)).status).toBe(404);
   });
 
   it("allows at most 10 and needs a token with the right scope", async () => {
     const user = await createUserWithToken(ctx);
     for (let i = 0; i < 10; i++) {
-      const res = await call("POST", "/api/v1/featured_tags", user.token, { name: `tag${i}x` });
+      const res = await call(ctx, "POST", "/api/v1/featured_tags", user.token, {
+        name: `tag${i}x`,
+      });
       expect(res.status).toBe(200);
     }
-    const over = await call("POST", "/api/v1/featured_tags", user.token, { name: "eleventh" });
+    const over = await call(ctx, "POST", "/api/v1/featured_tags", user.token, { name: "eleventh" });
     expect(over.status).toBe(422);
     expect(over.body.error).toMatch(/10/);
-    expect((await call("GET", "/api/v1/featured_tags", user.token)).body).toHaveLength(10);
+    expect((await call(ctx, "GET", "/api/v1/featured_tags", user.token)).body).toHaveLength(10);
 
-    expect((await call("GET", "/api/v1/featured_tags")).status).toBe(401);
+    expect((await call(ctx, "GET", "/api/v1/featured_tags")).status).toBe(401);
     const readOnly = await createUserWithToken(ctx, { scopes: ["read"] });
     expect(
-      (await call("POST", "/api/v1/featured_tags", readOnly.token, { name: "nope" })).status,
+      (await call(ctx, "POST", "/api/v1/featured_tags", readOnly.token, { name: "nope" })).status,
     ).toBe(403);
-    expect((await call("GET", "/api/v1/accounts/99999/featured_tags")).status).toBe(404);
+    expect((await call(ctx, "GET", "/api/v1/accounts/99999/featured_tags")).status).toBe(404);
   });
 });

@@ -2,24 +2,17 @@
 // signed and delivered through the real HTTP inbox, shown by the Mastodon API as pins; the
 // ones that must not count are handed to the handler directly and awaited. Outbound: a
 // local pin and unpin reach the followers' server as Add and Remove.
-import type { InboxContext } from "@fedify/fedify";
 import { Add } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FederationContextData } from "../federation/context.ts";
 import { onAdd } from "../federation/inbox/add.ts";
-import { federationContext } from "../federation/index.ts";
 import { lookupRemote } from "../federation/lookup.ts";
 import { newId } from "../src/infra/ids.ts";
 import { insertFollow } from "../src/relationships/follow-service.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
+import { inboxContextOf, postToInbox } from "./helpers/inbox-handlers.ts";
 import { expectResponseSchema } from "./helpers/openapi.ts";
 import { until } from "./helpers/queue-backends.ts";
-import {
-  type RemoteActor,
-  type RemoteHosts,
-  signedPost,
-  startRemoteHosts,
-} from "./helpers/remote-actors.ts";
+import { type RemoteActor, type RemoteHosts, startRemoteHosts } from "./helpers/remote-actors.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
 const ORIGIN = "https://testing.local";
@@ -60,11 +53,6 @@ afterAll(async () => {
   await ctx?.close();
   await hosts?.close();
 });
-
-async function post(activity: Record<string, unknown>, by: RemoteActor) {
-  const res = await ctx.app.request(await signedPost(`${ORIGIN}/inbox`, activity, by));
-  expect(res.status).toBe(202);
-}
 
 /** A note by `actor`, served at its id (not delivered to us). */
 function note(actor: RemoteActor, to: string[] = [PUBLIC]) {
@@ -120,22 +108,14 @@ async function pinnedUris(uri: string): Promise<string[]> {
 
 /** Runs the Add handler as the inbox would and waits for it to finish. */
 async function handleAdd(activity: Record<string, unknown>): Promise<void> {
-  const base = federationContext(ctx.services) as unknown as {
-    toInboxContext(
-      recipient: string | null,
-      activity: unknown,
-      id: string,
-      type: string,
-    ): InboxContext<FederationContextData>;
-  };
-  const inbox = base.toInboxContext(null, activity, activity.id as string, "Add");
+  const inbox = inboxContextOf(ctx, activity, "Add");
   await onAdd(inbox, await Add.fromJsonLd(activity, inbox));
 }
 
 describe("inbound Add/Remove to featured", () => {
   it("pins a post the actor adds to its featured collection, fetching it, and unpins on Remove", async () => {
     const pinned = note(rin);
-    await post(featuredActivity("Add", rin, pinned.id), rin);
+    await postToInbox(ctx, ORIGIN, featuredActivity("Add", rin, pinned.id), rin);
     await until(async () => {
       const row = await ctx.services.db
         .selectFrom("accounts")
@@ -146,7 +126,7 @@ describe("inbound Add/Remove to featured", () => {
     }, 60_000);
     expect(await pinnedUris(rin.id)).toEqual([pinned.id]);
 
-    await post(featuredActivity("Remove", rin, pinned.id), rin);
+    await postToInbox(ctx, ORIGIN, featuredActivity("Remove", rin, pinned.id), rin);
     await until(async () => (await pinnedUris(rin.id)).length === 0, 60_000);
     // The post itself stays.
     const status = await ctx.services.db

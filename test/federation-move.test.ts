@@ -3,23 +3,16 @@
 // the database, on the API and in what the remote hosts receive (Follow to the new account,
 // Undo to the old one). Refused moves are handed to the handler directly and awaited, so
 // "nothing happened" is known to be final rather than not yet.
-import type { InboxContext } from "@fedify/fedify";
 import { Move } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FederationContextData } from "../federation/context.ts";
 import { onMove } from "../federation/inbox/move.ts";
-import { federationContext } from "../federation/index.ts";
 import { newId } from "../src/infra/ids.ts";
 import { insertFollow } from "../src/relationships/follow-service.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
+import { inboxContextOf, postToInbox } from "./helpers/inbox-handlers.ts";
 import { expectResponseSchema } from "./helpers/openapi.ts";
 import { until } from "./helpers/queue-backends.ts";
-import {
-  type RemoteActor,
-  type RemoteHosts,
-  signedPost,
-  startRemoteHosts,
-} from "./helpers/remote-actors.ts";
+import { type RemoteActor, type RemoteHosts, startRemoteHosts } from "./helpers/remote-actors.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
 const ORIGIN = "https://testing.local";
@@ -52,11 +45,6 @@ afterAll(async () => {
   await hosts?.close();
 });
 
-async function post(activity: Record<string, unknown>, by: RemoteActor) {
-  const res = await ctx.app.request(await signedPost(`${ORIGIN}/inbox`, activity, by));
-  expect(res.status).toBe(202);
-}
-
 function account(uri: string) {
   return ctx.services.db
     .selectFrom("accounts")
@@ -81,15 +69,7 @@ async function follow(followerId: string, targetId: string) {
 
 /** Runs the Move handler on `activity` as the inbox would, and waits for it to finish. */
 async function handle(activity: Record<string, unknown>): Promise<void> {
-  const base = federationContext(ctx.services) as unknown as {
-    toInboxContext(
-      recipient: string | null,
-      activity: unknown,
-      id: string,
-      type: string,
-    ): InboxContext<FederationContextData>;
-  };
-  const inbox = base.toInboxContext(null, activity, activity.id as string, "Move");
+  const inbox = inboxContextOf(ctx, activity, "Move");
   await onMove(inbox, await Move.fromJsonLd(activity, inbox));
 }
 
@@ -135,7 +115,7 @@ describe("Move", () => {
     // The target was stored moments ago without the alias: only a fresh fetch confirms it.
     expect((await account(newActor.id))?.also_known_as).toEqual([]);
     expect(await followsOf(alice.account.id)).toEqual([oldActor.id]);
-    await post(move(oldActor, oldActor.id, newActor.id), oldActor);
+    await postToInbox(ctx, ORIGIN, move(oldActor, oldActor.id, newActor.id), oldActor);
     const target = await eventuallyAccount(newActor.id, (a) => a.also_known_as.length > 0);
     await until(
       async () => (await account(oldActor.id))?.moved_to_account_id === target.id,
@@ -186,7 +166,7 @@ describe("Move", () => {
       .set({ locked: true, also_known_as: JSON.stringify([leaving.id]) })
       .where("id", "=", carol.account.id)
       .execute();
-    await post(move(leaving, leaving.id, carolUri), leaving);
+    await postToInbox(ctx, ORIGIN, move(leaving, leaving.id, carolUri), leaving);
     await until(
       async () => (await account(leaving.id))?.moved_to_account_id === carol.account.id,
       60_000,

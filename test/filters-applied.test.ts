@@ -2,9 +2,10 @@
 // statuses from timelines, threads, account pages and notifications, status filters and
 // boosts, whole-word matching and expiry, all through the HTTP API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AccountRow } from "../src/auth/middleware.ts";
 import { newId } from "../src/infra/ids.ts";
+import { call } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
+import { localPosts } from "./helpers/local-posts.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
@@ -12,7 +13,7 @@ import { createTestContext, type TestContext } from "./helpers/services.ts";
 type Json = any;
 
 let ctx: TestContext;
-let clock = Date.now() - 10_000_000;
+const { next: nextMoment, post } = localPosts(() => ctx);
 
 beforeAll(async () => {
   ctx = await createTestContext();
@@ -20,47 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctx?.close();
 });
-
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const form = body instanceof URLSearchParams;
-  const res = await ctx.app.request(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body
-        ? { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" }
-        : {}),
-    },
-    body: body ? (form ? body.toString() : JSON.stringify(body)) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function post(
-  author: AccountRow,
-  content: string,
-  extra: { spoiler?: string; inReplyTo?: { id: string; account_id: string } } = {},
-) {
-  clock += 1000;
-  const id = newId(clock);
-  return ctx.services.db
-    .insertInto("statuses")
-    .values({
-      id,
-      uri: `https://example.test/statuses/${id}`,
-      account_id: author.id,
-      local: true,
-      visibility: "public",
-      content: `<p>${content}</p>`,
-      text: content,
-      spoiler_text: extra.spoiler ?? "",
-      in_reply_to_id: extra.inReplyTo?.id ?? null,
-      in_reply_to_account_id: extra.inReplyTo?.account_id ?? null,
-      created_at: new Date(clock),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
 
 async function toHome(accountId: string, statusIds: string[]) {
   await ctx.services.db
@@ -83,21 +43,21 @@ describe("filters applied to statuses", () => {
     await toHome(viewer.account.id, [plain.id, warned.id, hidden.id]);
 
     const warn = (
-      await call("POST", "/api/v2/filters", viewer.token, {
+      await call(ctx, "POST", "/api/v2/filters", viewer.token, {
         title: "Cats",
         context: ["home", "public"],
         filter_action: "warn",
         keywords_attributes: [{ keyword: "cats", whole_word: true }],
       })
     ).body;
-    await call("POST", "/api/v2/filters", viewer.token, {
+    await call(ctx, "POST", "/api/v2/filters", viewer.token, {
       title: "Food",
       context: ["home"],
       filter_action: "hide",
       keywords_attributes: [{ keyword: "sandwich" }],
     });
 
-    const home = (await call("GET", "/api/v1/timelines/home", viewer.token)).body;
+    const home = (await call(ctx, "GET", "/api/v1/timelines/home", viewer.token)).body;
     for (const s of home) expectSchema("Status", s);
     expect(ids(home)).toEqual([warned.id, plain.id]);
     const warnedEntity = home.find((s: Json) => s.id === warned.id);
@@ -117,8 +77,9 @@ describe("filters applied to statuses", () => {
     expect(home.find((s: Json) => s.id === plain.id).filtered).toEqual([]);
 
     // Public: the hide filter is for home only, so the lunch post shows, unfiltered.
-    const pub = (await call("GET", "/api/v1/timelines/public?local=true&limit=40", viewer.token))
-      .body;
+    const pub = (
+      await call(ctx, "GET", "/api/v1/timelines/public?local=true&limit=40", viewer.token)
+    ).body;
     const pubById = new Map(pub.map((s: Json) => [s.id, s]));
     expect(pubById.has(hidden.id)).toBe(true);
     expect((pubById.get(hidden.id) as Json).filtered).toEqual([]);
@@ -128,11 +89,11 @@ describe("filters applied to statuses", () => {
     const anon = await ctx.app.request("/api/v1/timelines/public?local=true&limit=40");
     const anonBody = (await anon.json()) as Json[];
     expect(anonBody.find((s: Json) => s.id === warned.id).filtered).toBeUndefined();
-    const own = (await call("GET", `/api/v1/statuses/${warned.id}`, author.token)).body;
+    const own = (await call(ctx, "GET", `/api/v1/statuses/${warned.id}`, author.token)).body;
     expect(own.filtered).toEqual([]);
 
     // A single status carries every matching filter whatever its context (clients decide).
-    const single = (await call("GET", `/api/v1/statuses/${hidden.id}`, viewer.token)).body;
+    const single = (await call(ctx, "GET", `/api/v1/statuses/${hidden.id}`, viewer.token)).body;
     expectSchema("Status", single);
     expect(single.filtered.map((r: Json) => r.filter.filter_action)).toEqual(["hide"]);
   });
@@ -147,33 +108,37 @@ describe("filters applied to statuses", () => {
     const reply2 = await post(author.account, "a calm reply", {
       inReplyTo: { id: root.id, account_id: author.account.id },
     });
-    await call("POST", "/api/v2/filters", viewer.token, {
+    await call(ctx, "POST", "/api/v2/filters", viewer.token, {
       title: "Spiders",
       context: ["thread", "account"],
       filter_action: "hide",
       keywords_attributes: [{ keyword: "spiders" }],
     });
-    const context = await call("GET", `/api/v1/statuses/${root.id}/context`, viewer.token);
+    const context = await call(ctx, "GET", `/api/v1/statuses/${root.id}/context`, viewer.token);
     expectResponseSchema("GET", "/api/v1/statuses/{id}/context", 200, context.body);
     expect(ids(context.body.descendants)).toEqual([reply2.id]);
     // Without the filter (another viewer) both replies are there.
     const other = await createUserWithToken(ctx);
-    const full = (await call("GET", `/api/v1/statuses/${root.id}/context`, other.token)).body;
+    const full = (await call(ctx, "GET", `/api/v1/statuses/${root.id}/context`, other.token)).body;
     expect(ids(full.descendants)).toEqual([reply1.id, reply2.id]);
 
-    const page = (await call("GET", `/api/v1/accounts/${author.account.id}/statuses`, viewer.token))
-      .body;
+    const page = (
+      await call(ctx, "GET", `/api/v1/accounts/${author.account.id}/statuses`, viewer.token)
+    ).body;
     expect(ids(page)).toEqual([reply2.id, root.id]);
 
     // A status filter: the filtered status, and a boost of it, report status_matches.
     const statusFilter = (
-      await call("POST", "/api/v2/filters", viewer.token, { title: "That one", context: ["home"] })
+      await call(ctx, "POST", "/api/v2/filters", viewer.token, {
+        title: "That one",
+        context: ["home"],
+      })
     ).body;
-    await call("POST", `/api/v2/filters/${statusFilter.id}/statuses`, viewer.token, {
+    await call(ctx, "POST", `/api/v2/filters/${statusFilter.id}/statuses`, viewer.token, {
       status_id: root.id,
     });
-    clock += 1000;
-    const boostId = newId(clock);
+    const at = nextMoment();
+    const boostId = newId(at);
     await ctx.services.db
       .insertInto("statuses")
       .values({
@@ -184,11 +149,11 @@ describe("filters applied to statuses", () => {
         visibility: "public",
         reblog_of_id: root.id,
         content: "",
-        created_at: new Date(clock),
+        created_at: new Date(at),
       })
       .execute();
     await toHome(viewer.account.id, [root.id, boostId]);
-    const home = (await call("GET", "/api/v1/timelines/home", viewer.token)).body;
+    const home = (await call(ctx, "GET", "/api/v1/timelines/home", viewer.token)).body;
     for (const s of home) expectSchema("Status", s);
     const boost = home.find((s: Json) => s.id === boostId);
     expect(boost.filtered).toEqual([
@@ -223,25 +188,25 @@ describe("filters applied to statuses", () => {
         })
         .execute();
     }
-    await call("POST", "/api/v2/filters", viewer.token, {
+    await call(ctx, "POST", "/api/v2/filters", viewer.token, {
       title: "Spam",
       context: ["notifications"],
       filter_action: "hide",
       keywords_attributes: [{ keyword: "buy crypto" }],
     });
-    await call("POST", "/api/v2/filters", viewer.token, {
+    await call(ctx, "POST", "/api/v2/filters", viewer.token, {
       title: "Letters",
       context: ["notifications"],
       filter_action: "warn",
       keywords_attributes: [{ keyword: "newsletter" }],
     });
-    const res = await call("GET", "/api/v1/notifications", viewer.token);
+    const res = await call(ctx, "GET", "/api/v1/notifications", viewer.token);
     expectResponseSchema("GET", "/api/v1/notifications", 200, res.body);
     expect(res.body.map((n: Json) => n.status.id).sort()).toEqual([warned.id, plain.id].sort());
     const warnedNote = res.body.find((n: Json) => n.status.id === warned.id);
     expect(warnedNote.status.filtered[0].keyword_matches).toEqual(["newsletter"]);
 
-    const grouped = await call("GET", "/api/v2/notifications", viewer.token);
+    const grouped = await call(ctx, "GET", "/api/v2/notifications", viewer.token);
     expect(grouped.status).toBe(200);
     expect(grouped.body.statuses.map((s: Json) => s.id).sort()).toEqual(
       [warned.id, plain.id].sort(),
@@ -266,7 +231,7 @@ describe("filters applied to statuses", () => {
     }
     await toHome(viewer.account.id, Object.values(rows));
     const whole = (
-      await call("POST", "/api/v2/filters", viewer.token, {
+      await call(ctx, "POST", "/api/v2/filters", viewer.token, {
         title: "whole",
         context: ["home"],
         keywords_attributes: [
@@ -277,14 +242,14 @@ describe("filters applied to statuses", () => {
       })
     ).body;
     const partial = (
-      await call("POST", "/api/v2/filters", viewer.token, {
+      await call(ctx, "POST", "/api/v2/filters", viewer.token, {
         title: "partial",
         context: ["home"],
         keywords_attributes: [{ keyword: "CAT", whole_word: false }],
       })
     ).body;
     const expired = (
-      await call("POST", "/api/v2/filters", viewer.token, {
+      await call(ctx, "POST", "/api/v2/filters", viewer.token, {
         title: "gone",
         context: ["home"],
         filter_action: "hide",
@@ -297,7 +262,7 @@ describe("filters applied to statuses", () => {
       .where("id", "=", expired.id)
       .execute();
 
-    const home = (await call("GET", "/api/v1/timelines/home?limit=40", viewer.token)).body;
+    const home = (await call(ctx, "GET", "/api/v1/timelines/home?limit=40", viewer.token)).body;
     const filtersOf = (key: string) =>
       home
         .find((s: Json) => s.id === rows[key])

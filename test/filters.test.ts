@@ -1,10 +1,10 @@
 // Custom filters: the v2 API (JSON and forms, ownership, validation, scopes) and the
 // `filters.changed` event. v1: filters-v1.test.ts; filters applied: filters-applied.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AccountRow } from "../src/auth/middleware.ts";
-import { newId } from "../src/infra/ids.ts";
 import { subscribers } from "../workers/subscribers/index.ts";
+import { call } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
+import { localPosts } from "./helpers/local-posts.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
@@ -12,7 +12,7 @@ import { createTestContext, type TestContext } from "./helpers/services.ts";
 type Json = any;
 
 let ctx: TestContext;
-let clock = Date.now() - 10_000_000;
+const { post } = localPosts(() => ctx);
 /** `filters.changed` payloads enqueued for subscribers (no workers run in this file). */
 const filterEvents: unknown[] = [];
 
@@ -46,51 +46,10 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const form = body instanceof URLSearchParams;
-  const res = await ctx.app.request(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body
-        ? { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" }
-        : {}),
-    },
-    body: body ? (form ? body.toString() : JSON.stringify(body)) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function post(
-  author: AccountRow,
-  content: string,
-  extra: { spoiler?: string; inReplyTo?: { id: string; account_id: string } } = {},
-) {
-  clock += 1000;
-  const id = newId(clock);
-  return ctx.services.db
-    .insertInto("statuses")
-    .values({
-      id,
-      uri: `https://example.test/statuses/${id}`,
-      account_id: author.id,
-      local: true,
-      visibility: "public",
-      content: `<p>${content}</p>`,
-      text: content,
-      spoiler_text: extra.spoiler ?? "",
-      in_reply_to_id: extra.inReplyTo?.id ?? null,
-      in_reply_to_account_id: extra.inReplyTo?.account_id ?? null,
-      created_at: new Date(clock),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
 describe("v2 filters API", () => {
   it("creates, reads, updates and deletes a filter with keywords (JSON)", async () => {
     const { token } = await createUserWithToken(ctx);
-    const created = await call("POST", "/api/v2/filters", token, {
+    const created = await call(ctx, "POST", "/api/v2/filters", token, {
       title: "Spoilers",
       context: ["home", "public"],
       filter_action: "warn",
@@ -115,16 +74,16 @@ describe("v2 filters API", () => {
     ]);
     const id = created.body.id;
 
-    const list = await call("GET", "/api/v2/filters", token);
+    const list = await call(ctx, "GET", "/api/v2/filters", token);
     expectResponseSchema("GET", "/api/v2/filters", 200, list.body);
     expect(list.body.map((f: Json) => f.id)).toEqual([id]);
 
-    const shown = await call("GET", `/api/v2/filters/${id}`, token);
+    const shown = await call(ctx, "GET", `/api/v2/filters/${id}`, token);
     expectSchema("Filter", shown.body);
     expect(shown.body).toEqual(created.body);
 
     const [dune, arrakis] = created.body.keywords;
-    const updated = await call("PUT", `/api/v2/filters/${id}`, token, {
+    const updated = await call(ctx, "PUT", `/api/v2/filters/${id}`, token, {
       title: "Books",
       context: ["thread"],
       filter_action: "hide",
@@ -151,7 +110,7 @@ describe("v2 filters API", () => {
     ]);
 
     // A partial update changes only what it names.
-    const titled = await call("PUT", `/api/v2/filters/${id}`, token, { title: "Novels" });
+    const titled = await call(ctx, "PUT", `/api/v2/filters/${id}`, token, { title: "Novels" });
     expect(titled.body).toMatchObject({
       title: "Novels",
       context: ["thread"],
@@ -159,10 +118,10 @@ describe("v2 filters API", () => {
     });
     expect(titled.body.keywords).toHaveLength(2);
 
-    const deleted = await call("DELETE", `/api/v2/filters/${id}`, token);
+    const deleted = await call(ctx, "DELETE", `/api/v2/filters/${id}`, token);
     expect(deleted).toEqual({ status: 200, body: {} });
-    expect((await call("GET", `/api/v2/filters/${id}`, token)).status).toBe(404);
-    expect((await call("GET", "/api/v2/filters", token)).body).toEqual([]);
+    expect((await call(ctx, "GET", `/api/v2/filters/${id}`, token)).status).toBe(404);
+    expect((await call(ctx, "GET", "/api/v2/filters", token)).body).toEqual([]);
   });
 
   it("reads form bodies with indexed and listed nested keywords", async () => {
@@ -176,7 +135,7 @@ describe("v2 filters API", () => {
     form.append("keywords_attributes[0][whole_word]", "false");
     form.append("keywords_attributes[1][keyword]", "beta");
     form.append("keywords_attributes[1][whole_word]", "1");
-    const created = await call("POST", "/api/v2/filters", token, form);
+    const created = await call(ctx, "POST", "/api/v2/filters", token, form);
     expect(created.status).toBe(200);
     expectSchema("Filter", created.body);
     expect(created.body).toMatchObject({
@@ -193,7 +152,7 @@ describe("v2 filters API", () => {
     update.append("keywords_attributes[0][id]", alpha.id);
     update.append("keywords_attributes[0][_destroy]", "true");
     update.append("keywords_attributes[1][keyword]", "gamma");
-    const updated = await call("PUT", `/api/v2/filters/${created.body.id}`, token, update);
+    const updated = await call(ctx, "PUT", `/api/v2/filters/${created.body.id}`, token, update);
     expect(updated.status).toBe(200);
     expect(updated.body.keywords.map((k: Json) => k.keyword)).toEqual(["beta", "gamma"]);
 
@@ -204,7 +163,7 @@ describe("v2 filters API", () => {
     listed.append("keywords_attributes[][keyword]", "one");
     listed.append("keywords_attributes[][whole_word]", "false");
     listed.append("keywords_attributes[][keyword]", "two");
-    const second = await call("POST", "/api/v2/filters", token, listed);
+    const second = await call(ctx, "POST", "/api/v2/filters", token, listed);
     expect(second.status).toBe(200);
     expect(second.body.keywords.map((k: Json) => [k.keyword, k.whole_word])).toEqual([
       ["one", false],
@@ -225,71 +184,71 @@ describe("v2 filters API", () => {
       { title: "x".repeat(257), context: ["home"] },
     ];
     for (const body of bad) {
-      const res = await call("POST", "/api/v2/filters", token, body);
+      const res = await call(ctx, "POST", "/api/v2/filters", token, body);
       expect(res.status, JSON.stringify(body)).toBe(422);
       expect(typeof res.body.error).toBe("string");
     }
-    expect((await call("GET", "/api/v2/filters", token)).body).toEqual([]);
+    expect((await call(ctx, "GET", "/api/v2/filters", token)).body).toEqual([]);
   });
 
   it("manages keywords and statuses through their own endpoints", async () => {
     const { account, token } = await createUserWithToken(ctx);
     const status = await post(account, "a status to hide");
     const filter = (
-      await call("POST", "/api/v2/filters", token, { title: "Parts", context: ["home"] })
+      await call(ctx, "POST", "/api/v2/filters", token, { title: "Parts", context: ["home"] })
     ).body;
 
-    const kw = await call("POST", `/api/v2/filters/${filter.id}/keywords`, token, {
+    const kw = await call(ctx, "POST", `/api/v2/filters/${filter.id}/keywords`, token, {
       keyword: "alpha",
       whole_word: false,
     });
     expectResponseSchema("POST", "/api/v2/filters/{filter_id}/keywords", 200, kw.body);
     expectSchema("FilterKeyword", kw.body);
     expect(kw.body).toMatchObject({ keyword: "alpha", whole_word: false });
-    const kwList = await call("GET", `/api/v2/filters/${filter.id}/keywords`, token);
+    const kwList = await call(ctx, "GET", `/api/v2/filters/${filter.id}/keywords`, token);
     expectResponseSchema("GET", "/api/v2/filters/{filter_id}/keywords", 200, kwList.body);
     expect(kwList.body).toEqual([kw.body]);
-    const kwShown = await call("GET", `/api/v2/filters/keywords/${kw.body.id}`, token);
+    const kwShown = await call(ctx, "GET", `/api/v2/filters/keywords/${kw.body.id}`, token);
     expect(kwShown.body).toEqual(kw.body);
-    const kwChanged = await call("PUT", `/api/v2/filters/keywords/${kw.body.id}`, token, {
+    const kwChanged = await call(ctx, "PUT", `/api/v2/filters/keywords/${kw.body.id}`, token, {
       keyword: "omega",
     });
     expectSchema("FilterKeyword", kwChanged.body);
     expect(kwChanged.body).toEqual({ id: kw.body.id, keyword: "omega", whole_word: false });
 
-    const fs = await call("POST", `/api/v2/filters/${filter.id}/statuses`, token, {
+    const fs = await call(ctx, "POST", `/api/v2/filters/${filter.id}/statuses`, token, {
       status_id: status.id,
     });
     expectResponseSchema("POST", "/api/v2/filters/{filter_id}/statuses", 200, fs.body);
     expectSchema("FilterStatus", fs.body);
     expect(fs.body.status_id).toBe(status.id);
-    const again = await call("POST", `/api/v2/filters/${filter.id}/statuses`, token, {
+    const again = await call(ctx, "POST", `/api/v2/filters/${filter.id}/statuses`, token, {
       status_id: status.id,
     });
     expect(again.status).toBe(422);
     expect(
-      (await call("POST", `/api/v2/filters/${filter.id}/statuses`, token, { status_id: "1" }))
+      (await call(ctx, "POST", `/api/v2/filters/${filter.id}/statuses`, token, { status_id: "1" }))
         .status,
     ).toBe(404);
-    const fsList = await call("GET", `/api/v2/filters/${filter.id}/statuses`, token);
+    const fsList = await call(ctx, "GET", `/api/v2/filters/${filter.id}/statuses`, token);
     expectResponseSchema("GET", "/api/v2/filters/{filter_id}/statuses", 200, fsList.body);
     expect(fsList.body).toEqual([fs.body]);
-    expect((await call("GET", `/api/v2/filters/statuses/${fs.body.id}`, token)).body).toEqual(
+    expect((await call(ctx, "GET", `/api/v2/filters/statuses/${fs.body.id}`, token)).body).toEqual(
       fs.body,
     );
 
-    const whole = (await call("GET", `/api/v2/filters/${filter.id}`, token)).body;
+    const whole = (await call(ctx, "GET", `/api/v2/filters/${filter.id}`, token)).body;
     expectSchema("Filter", whole);
     expect(whole.keywords).toEqual([kwChanged.body]);
     expect(whole.statuses).toEqual([fs.body]);
 
-    expect((await call("DELETE", `/api/v2/filters/keywords/${kw.body.id}`, token)).body).toEqual(
-      {},
-    );
-    expect((await call("DELETE", `/api/v2/filters/statuses/${fs.body.id}`, token)).body).toEqual(
-      {},
-    );
-    const emptied = (await call("GET", `/api/v2/filters/${filter.id}`, token)).body;
+    expect(
+      (await call(ctx, "DELETE", `/api/v2/filters/keywords/${kw.body.id}`, token)).body,
+    ).toEqual({});
+    expect(
+      (await call(ctx, "DELETE", `/api/v2/filters/statuses/${fs.body.id}`, token)).body,
+    ).toEqual({});
+    const emptied = (await call(ctx, "GET", `/api/v2/filters/${filter.id}`, token)).body;
     expect(emptied.keywords).toEqual([]);
     expect(emptied.statuses).toEqual([]);
   });
@@ -299,14 +258,14 @@ describe("v2 filters API", () => {
     const other = await createUserWithToken(ctx);
     const status = await post(owner.account, "mine");
     const filter = (
-      await call("POST", "/api/v2/filters", owner.token, {
+      await call(ctx, "POST", "/api/v2/filters", owner.token, {
         title: "Private",
         context: ["home"],
         keywords_attributes: [{ keyword: "secret" }],
       })
     ).body;
     const fs = (
-      await call("POST", `/api/v2/filters/${filter.id}/statuses`, owner.token, {
+      await call(ctx, "POST", `/api/v2/filters/${filter.id}/statuses`, owner.token, {
         status_id: status.id,
       })
     ).body;
@@ -330,16 +289,16 @@ describe("v2 filters API", () => {
       ["GET", "/api/v2/filters/not-a-number"],
     ];
     for (const [method, path, body] of attempts) {
-      const res = await call(method, path, other.token, body);
+      const res = await call(ctx, method, path, other.token, body);
       expect(res.status, `${method} ${path}`).toBe(404);
     }
     // Nothing changed for the owner, and the other account's own list is empty.
-    expect((await call("GET", `/api/v2/filters/${filter.id}`, owner.token)).body).toEqual({
+    expect((await call(ctx, "GET", `/api/v2/filters/${filter.id}`, owner.token)).body).toEqual({
       ...filter,
       statuses: [fs],
     });
-    expect((await call("GET", "/api/v2/filters", other.token)).body).toEqual([]);
-    expect((await call("GET", "/api/v1/filters", other.token)).body).toEqual([]);
+    expect((await call(ctx, "GET", "/api/v2/filters", other.token)).body).toEqual([]);
+    expect((await call(ctx, "GET", "/api/v1/filters", other.token)).body).toEqual([]);
   });
 
   it("emits filters.changed for every kind of change", async () => {
@@ -362,7 +321,7 @@ describe("v2 filters API", () => {
     const made: Json = {};
     for (const [method, path, body] of steps) {
       const before = count();
-      const res = await call(method, path(made), token, body);
+      const res = await call(ctx, method, path(made), token, body);
       expect(res.status, `${method} ${path(made)}`).toBe(200);
       if (method === "POST" && path(made) === "/api/v2/filters") made.filter = res.body.id;
       if (path(made).endsWith("/keywords")) made.keyword = res.body.id;
@@ -372,8 +331,8 @@ describe("v2 filters API", () => {
     }
     // Reads emit nothing, nor does a refused write.
     const before = count();
-    await call("GET", "/api/v2/filters", token);
-    await call("POST", "/api/v2/filters", token, { title: "", context: ["home"] });
+    await call(ctx, "GET", "/api/v2/filters", token);
+    await call(ctx, "POST", "/api/v2/filters", token, { title: "", context: ["home"] });
     expect(count()).toBe(before);
   });
 
@@ -381,12 +340,12 @@ describe("v2 filters API", () => {
     const { token } = await createUserWithToken(ctx, {
       scopes: ["read:statuses", "write:statuses"],
     });
-    expect((await call("GET", "/api/v2/filters", token)).status).toBe(403);
-    expect((await call("GET", "/api/v1/filters", token)).status).toBe(403);
+    expect((await call(ctx, "GET", "/api/v2/filters", token)).status).toBe(403);
+    expect((await call(ctx, "GET", "/api/v1/filters", token)).status).toBe(403);
     const reader = await createUserWithToken(ctx, { scopes: ["read:filters"] });
-    expect((await call("GET", "/api/v2/filters", reader.token)).status).toBe(200);
+    expect((await call(ctx, "GET", "/api/v2/filters", reader.token)).status).toBe(200);
     expect(
-      (await call("POST", "/api/v2/filters", reader.token, { title: "x", context: ["home"] }))
+      (await call(ctx, "POST", "/api/v2/filters", reader.token, { title: "x", context: ["home"] }))
         .status,
     ).toBe(403);
   });

@@ -3,14 +3,14 @@
 // refused. Without ffmpeg on PATH these are skipped (CI installs it, see .ci/run), and
 // the test of the ffmpeg-less behaviour runs instead.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ffmpegAvailable } from "../src/media/ffmpeg.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
-import { upload } from "./helpers/media.ts";
+import { makeAnimatedGif, makeImage, upload } from "./helpers/media.ts";
 import type { Json } from "./helpers/oauth.ts";
 import { expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
@@ -112,6 +112,33 @@ describe.runIf(hasFfmpeg)("video and audio with ffmpeg", () => {
     expect(res.body.preview_url).toBeNull();
     expect(res.body.meta.original.duration).toBeCloseTo(3, 0);
     expect(res.body.meta.original.width).toBeUndefined();
+  });
+
+  it("turns an animated GIF into a muted MP4 (gifv), as Mastodon does", async () => {
+    const res = await upload(ctx.app, alice.token, await makeAnimatedGif(), { filename: "a.gif" });
+    expect(res.status).toBe(200);
+    expectSchema("MediaAttachment", res.body);
+    expect(res.body.type).toBe("gifv");
+    expect(res.body.url).toMatch(/\/original\.mp4$/);
+    expect(res.body.preview_url).toMatch(/\/small\.(jpg|webp)$/);
+    expect(res.body.blurhash).toEqual(expect.any(String));
+    expect(res.body.meta.original).toMatchObject({ width: 40, height: 30 });
+    expect(res.body.meta.original.duration).toBeGreaterThan(0);
+    const file = await ctx.app.request(new URL(res.body.url).pathname);
+    expect(file.headers.get("content-type")).toBe("video/mp4");
+    const saved = path.join(dir, "gifv.mp4");
+    writeFileSync(saved, Buffer.from(await file.arrayBuffer()));
+    const streams = spawnSync("ffprobe", [
+      ...["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", saved],
+    ]);
+    // Muted: one video stream, no audio.
+    expect(streams.stdout.toString().trim()).toBe("video");
+  });
+
+  it("keeps a still GIF an image", async () => {
+    const res = await upload(ctx.app, alice.token, await makeImage("gif"), { filename: "s.gif" });
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe("image");
   });
 
   it("refuses a file that only looks like a video", async () => {

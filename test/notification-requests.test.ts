@@ -3,6 +3,7 @@
 // lets the sender through from then on, dismissing deletes them, `drop` makes none.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { notifyStatusCreated } from "../src/notifications/create.ts";
+import { call, eventually } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
@@ -21,33 +22,10 @@ afterAll(async () => {
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of many shapes
 type Json = any;
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body) headers["content-type"] = "application/json";
-  const res = await ctx.app.request(path, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { res, status: res.status, body: (text ? JSON.parse(text) : null) as Json };
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>) {
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
-
 type User = Awaited<ReturnType<typeof createUserWithToken>>;
 
 async function mention(from: User, to: User, text = "hi"): Promise<string> {
-  const res = await call("POST", "/api/v1/statuses", from.token, {
+  const res = await call(ctx, "POST", "/api/v1/statuses", from.token, {
     status: `@${to.account.username} ${text}`,
   });
   expect(res.status).toBe(200);
@@ -55,12 +33,12 @@ async function mention(from: User, to: User, text = "hi"): Promise<string> {
 }
 
 async function notifiedStatusIds(user: User): Promise<string[]> {
-  const res = await call("GET", "/api/v1/notifications", user.token);
+  const res = await call(ctx, "GET", "/api/v1/notifications", user.token);
   return res.body.map((n: Json) => n.status?.id);
 }
 
 async function requestFrom(user: User, sender: User): Promise<Json | undefined> {
-  const res = await call("GET", "/api/v1/notifications/requests", user.token);
+  const res = await call(ctx, "GET", "/api/v1/notifications/requests", user.token);
   return res.body.find((r: Json) => r.account.id === sender.account.id);
 }
 
@@ -69,7 +47,7 @@ describe("notification policy", () => {
     "reads and updates the policy in the v2 and v1 shapes",
     async () => {
       const user = await createUserWithToken(ctx);
-      const initial = await call("GET", "/api/v2/notifications/policy", user.token);
+      const initial = await call(ctx, "GET", "/api/v2/notifications/policy", user.token);
       expectResponseSchema("GET", "/api/v2/notifications/policy", 200, initial.body);
       expect(initial.body).toMatchObject({
         for_not_following: "accept",
@@ -77,7 +55,7 @@ describe("notification policy", () => {
         summary: { pending_requests_count: 0, pending_notifications_count: 0 },
       });
 
-      const patched = await call("PATCH", "/api/v2/notifications/policy", user.token, {
+      const patched = await call(ctx, "PATCH", "/api/v2/notifications/policy", user.token, {
         for_not_following: "filter",
         for_new_accounts: "drop",
       });
@@ -88,25 +66,25 @@ describe("notification policy", () => {
         for_not_followers: "accept",
         for_new_accounts: "drop",
       });
-      const bad = await call("PATCH", "/api/v2/notifications/policy", user.token, {
+      const bad = await call(ctx, "PATCH", "/api/v2/notifications/policy", user.token, {
         for_not_followers: "maybe",
       });
       expect(bad.status).toBe(422);
 
-      const v1 = await call("GET", "/api/v1/notifications/policy", user.token);
+      const v1 = await call(ctx, "GET", "/api/v1/notifications/policy", user.token);
       expectSchema("V1NotificationPolicy", v1.body);
       expect(v1.body).toMatchObject({
         filter_not_following: true,
         filter_not_followers: false,
         filter_new_accounts: true,
       });
-      const put = await call("PUT", "/api/v1/notifications/policy", user.token, {
+      const put = await call(ctx, "PUT", "/api/v1/notifications/policy", user.token, {
         filter_not_following: false,
         filter_private_mentions: true,
       });
       expect(put.status).toBe(200);
       expectSchema("V1NotificationPolicy", put.body);
-      const after = await call("GET", "/api/v2/notifications/policy", user.token);
+      const after = await call(ctx, "GET", "/api/v2/notifications/policy", user.token);
       expect(after.body).toMatchObject({
         for_not_following: "accept",
         for_private_mentions: "filter",
@@ -114,9 +92,9 @@ describe("notification policy", () => {
       });
 
       const readOnly = await createUserWithToken(ctx, { scopes: ["read"] });
-      expect((await call("PATCH", "/api/v2/notifications/policy", readOnly.token, {})).status).toBe(
-        403,
-      );
+      expect(
+        (await call(ctx, "PATCH", "/api/v2/notifications/policy", readOnly.token, {})).status,
+      ).toBe(403);
     },
     WORKER_TEST_MS,
   );
@@ -131,9 +109,10 @@ describe("notification requests", () => {
       const stranger = await createUserWithToken(ctx);
       const spammer = await createUserWithToken(ctx);
       expect(
-        (await call("POST", `/api/v1/accounts/${friend.account.id}/follow`, user.token)).status,
+        (await call(ctx, "POST", `/api/v1/accounts/${friend.account.id}/follow`, user.token))
+          .status,
       ).toBe(200);
-      await call("PATCH", "/api/v2/notifications/policy", user.token, {
+      await call(ctx, "PATCH", "/api/v2/notifications/policy", user.token, {
         for_not_following: "filter",
       });
 
@@ -150,31 +129,38 @@ describe("notification requests", () => {
         return r?.notifications_count === "2" ? r : undefined;
       });
       await eventually("the spammer's request", () => requestFrom(user, spammer));
-      const list = await call("GET", "/api/v1/notifications/requests", user.token);
+      const list = await call(ctx, "GET", "/api/v1/notifications/requests", user.token);
       expectResponseSchema("GET", "/api/v1/notifications/requests", 200, list.body);
       expect(request.last_status.id).toBe(fromStranger2);
       const ids = await notifiedStatusIds(user);
       expect(ids).not.toContain(fromStranger);
       expect(ids).not.toContain(fromSpammer);
-      const grouped = await call("GET", "/api/v2/notifications", user.token);
+      const grouped = await call(ctx, "GET", "/api/v2/notifications", user.token);
       expect(grouped.body.notification_groups.map((g: Json) => g.status_id)).toEqual([fromFriend]);
 
-      const policy = await call("GET", "/api/v2/notifications/policy", user.token);
+      const policy = await call(ctx, "GET", "/api/v2/notifications/policy", user.token);
       expect(policy.body.summary).toEqual({
         pending_requests_count: 2,
         pending_notifications_count: 3,
       });
 
-      const one = await call("GET", `/api/v1/notifications/requests/${request.id}`, user.token);
+      const one = await call(
+        ctx,
+        "GET",
+        `/api/v1/notifications/requests/${request.id}`,
+        user.token,
+      );
       expectResponseSchema("GET", "/api/v1/notifications/requests/{id}", 200, one.body);
       expect(one.body.account.id).toBe(stranger.account.id);
       const other = await createUserWithToken(ctx);
       expect(
-        (await call("GET", `/api/v1/notifications/requests/${request.id}`, other.token)).status,
+        (await call(ctx, "GET", `/api/v1/notifications/requests/${request.id}`, other.token))
+          .status,
       ).toBe(404);
 
       // Accepting releases the held notifications and lets the sender through afterwards.
       const accepted = await call(
+        ctx,
         "POST",
         `/api/v1/notifications/requests/${request.id}/accept`,
         user.token,
@@ -190,25 +176,31 @@ describe("notification requests", () => {
       );
       expect(await requestFrom(user, stranger)).toBeUndefined();
 
-      const merged = await call("GET", "/api/v1/notifications/requests/merged", user.token);
+      const merged = await call(ctx, "GET", "/api/v1/notifications/requests/merged", user.token);
       expectResponseSchema("GET", "/api/v1/notifications/requests/merged", 200, merged.body);
       expect(merged.body).toEqual({ merged: true });
 
       // Dismissing (in bulk) deletes the held notifications.
       const spam = await requestFrom(user, spammer);
-      const dismissed = await call("POST", "/api/v1/notifications/requests/dismiss", user.token, {
-        id: [spam.id],
-      });
+      const dismissed = await call(
+        ctx,
+        "POST",
+        "/api/v1/notifications/requests/dismiss",
+        user.token,
+        {
+          id: [spam.id],
+        },
+      );
       expect(dismissed.status).toBe(200);
       expect(await requestFrom(user, spammer)).toBeUndefined();
       expect(await notifiedStatusIds(user)).not.toContain(fromSpammer);
-      const summary = await call("GET", "/api/v2/notifications/policy", user.token);
+      const summary = await call(ctx, "GET", "/api/v2/notifications/policy", user.token);
       expect(summary.body.summary).toEqual({
         pending_requests_count: 0,
         pending_notifications_count: 0,
       });
       expect(
-        (await call("POST", `/api/v1/notifications/requests/${spam.id}/dismiss`, user.token))
+        (await call(ctx, "POST", `/api/v1/notifications/requests/${spam.id}/dismiss`, user.token))
           .status,
       ).toBe(404);
     },
@@ -221,19 +213,21 @@ describe("notification requests", () => {
       const user = await createUserWithToken(ctx);
       const a = await createUserWithToken(ctx);
       const b = await createUserWithToken(ctx);
-      await call("PATCH", "/api/v2/notifications/policy", user.token, {
+      await call(ctx, "PATCH", "/api/v2/notifications/policy", user.token, {
         for_not_followers: "filter",
       });
       const fromA = await mention(a, user);
       const fromB = await mention(b, user);
       const ra = await eventually("a's request", () => requestFrom(user, a));
       const rb = await eventually("b's request", () => requestFrom(user, b));
-      const res = await call("POST", "/api/v1/notifications/requests/accept", user.token, {
+      const res = await call(ctx, "POST", "/api/v1/notifications/requests/accept", user.token, {
         id: [ra.id, rb.id],
       });
       expect(res.status).toBe(200);
       expect(await notifiedStatusIds(user)).toEqual(expect.arrayContaining([fromA, fromB]));
-      expect((await call("GET", "/api/v1/notifications/requests", user.token)).body).toEqual([]);
+      expect((await call(ctx, "GET", "/api/v1/notifications/requests", user.token)).body).toEqual(
+        [],
+      );
     },
     WORKER_TEST_MS,
   );
@@ -244,15 +238,15 @@ describe("notification requests", () => {
       const user = await createUserWithToken(ctx);
       const stranger = await createUserWithToken(ctx);
       const friend = await createUserWithToken(ctx);
-      await call("POST", `/api/v1/accounts/${friend.account.id}/follow`, user.token);
-      await call("PATCH", "/api/v2/notifications/policy", user.token, {
+      await call(ctx, "POST", `/api/v1/accounts/${friend.account.id}/follow`, user.token);
+      await call(ctx, "PATCH", "/api/v2/notifications/policy", user.token, {
         for_not_following: "drop",
         for_private_mentions: "filter",
       });
       // Made directly (as the worker does) so the test need not wait for an absence.
       const dropped = await mention(stranger, user);
       expect(await notifyStatusCreated(ctx.services.db, dropped)).toEqual([]);
-      const dm = await call("POST", "/api/v1/statuses", friend.token, {
+      const dm = await call(ctx, "POST", "/api/v1/statuses", friend.token, {
         status: `@${user.account.username} psst`,
         visibility: "direct",
       });
@@ -267,7 +261,9 @@ describe("notification requests", () => {
       });
       expect(rows).toEqual([{ status_id: dm.body.id, filtered: false }]);
       expect(await notifiedStatusIds(user)).toEqual([dm.body.id]);
-      expect((await call("GET", "/api/v1/notifications/requests", user.token)).body).toEqual([]);
+      expect((await call(ctx, "GET", "/api/v1/notifications/requests", user.token)).body).toEqual(
+        [],
+      );
     },
     WORKER_TEST_MS,
   );

@@ -3,6 +3,7 @@
 // not offer: Mastodon's "not configured" answer, never a 500.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Job } from "../workers/jobs.ts";
+import { call } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { makeImage, upload } from "./helpers/media.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
@@ -35,19 +36,6 @@ afterAll(async () => {
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of many shapes
 type Json = any;
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body) headers["content-type"] = "application/json";
-  const res = await ctx.app.request(path, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { res, status: res.status, body: (text ? JSON.parse(text) : null) as Json };
-}
-
 function profileUpdatesFor(accountId: string): number {
   return enqueued.filter(
     (j) =>
@@ -72,13 +60,13 @@ describe("profile images", () => {
       });
       expect(res.status).toBe(200);
     }
-    const before = await call("GET", "/api/v1/accounts/verify_credentials", user.token);
+    const before = await call(ctx, "GET", "/api/v1/accounts/verify_credentials", user.token);
     const defaults = { avatar: before.body.avatar, header: before.body.header };
     expect(defaults.avatar).not.toMatch(/missing/);
     expect(defaults.header).not.toMatch(/missing/);
     const updatesBefore = profileUpdatesFor(user.account.id);
 
-    const noAvatar = await call("DELETE", "/api/v1/profile/avatar", user.token);
+    const noAvatar = await call(ctx, "DELETE", "/api/v1/profile/avatar", user.token);
     expect(noAvatar.status).toBe(200);
     expectResponseSchema("DELETE", "/api/v1/profile/avatar", 200, noAvatar.body);
     expect(noAvatar.body.id).toBe(user.account.id);
@@ -87,14 +75,14 @@ describe("profile images", () => {
     expect(noAvatar.body.header).toBe(defaults.header);
     expect(profileUpdatesFor(user.account.id)).toBe(updatesBefore + 1);
 
-    const noHeader = await call("DELETE", "/api/v1/profile/header", user.token);
+    const noHeader = await call(ctx, "DELETE", "/api/v1/profile/header", user.token);
     expect(noHeader.status).toBe(200);
     expectResponseSchema("DELETE", "/api/v1/profile/header", 200, noHeader.body);
     expect(noHeader.body.header).toMatch(/missing/);
     expect(profileUpdatesFor(user.account.id)).toBe(updatesBefore + 2);
 
     // Nothing left to delete: same answer, no Update sent.
-    const again = await call("DELETE", "/api/v1/profile/header", user.token);
+    const again = await call(ctx, "DELETE", "/api/v1/profile/header", user.token);
     expect(again.status).toBe(200);
     expect(again.body.header).toBe(noHeader.body.header);
     expect(profileUpdatesFor(user.account.id)).toBe(updatesBefore + 2);
@@ -106,9 +94,9 @@ describe("profile images", () => {
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ avatar_url: null, header_url: null });
 
-    expect((await call("DELETE", "/api/v1/profile/avatar")).status).toBe(401);
+    expect((await call(ctx, "DELETE", "/api/v1/profile/avatar")).status).toBe(401);
     const readOnly = await createUserWithToken(ctx, { scopes: ["read"] });
-    expect((await call("DELETE", "/api/v1/profile/avatar", readOnly.token)).status).toBe(403);
+    expect((await call(ctx, "DELETE", "/api/v1/profile/avatar", readOnly.token)).status).toBe(403);
   });
 });
 
@@ -118,10 +106,11 @@ describe("endorsements", () => {
     const friend = await createUserWithToken(ctx);
     const stranger = await createUserWithToken(ctx);
     expect(
-      (await call("POST", `/api/v1/accounts/${friend.account.id}/follow`, user.token)).status,
+      (await call(ctx, "POST", `/api/v1/accounts/${friend.account.id}/follow`, user.token)).status,
     ).toBe(200);
 
     const endorsed = await call(
+      ctx,
       "POST",
       `/api/v1/accounts/${friend.account.id}/endorse`,
       user.token,
@@ -131,21 +120,27 @@ describe("endorsements", () => {
     expect(endorsed.body.endorsed).toBe(true);
 
     const refused = await call(
+      ctx,
       "POST",
       `/api/v1/accounts/${stranger.account.id}/endorse`,
       user.token,
     );
     expect(refused.status).toBe(422);
 
-    const list = await call("GET", "/api/v1/endorsements", user.token);
+    const list = await call(ctx, "GET", "/api/v1/endorsements", user.token);
     expectResponseSchema("GET", "/api/v1/endorsements", 200, list.body);
     expect(list.body.map((a: Json) => a.id)).toEqual([friend.account.id]);
 
-    const un = await call("POST", `/api/v1/accounts/${friend.account.id}/unendorse`, user.token);
+    const un = await call(
+      ctx,
+      "POST",
+      `/api/v1/accounts/${friend.account.id}/unendorse`,
+      user.token,
+    );
     expect(un.status).toBe(200);
     expectResponseSchema("POST", "/api/v1/accounts/{id}/unendorse", 200, un.body);
     expect(un.body.endorsed).toBe(false);
-    expect((await call("GET", "/api/v1/endorsements", user.token)).body).toEqual([]);
+    expect((await call(ctx, "GET", "/api/v1/endorsements", user.token)).body).toEqual([]);
   });
 });
 
@@ -153,28 +148,36 @@ describe("translation", () => {
   it("answers Mastodon's not-configured error and advertises no languages", async () => {
     const user = await createUserWithToken(ctx);
     const other = await createUserWithToken(ctx);
-    const status = await call("POST", "/api/v1/statuses", user.token, {
+    const status = await call(ctx, "POST", "/api/v1/statuses", user.token, {
       status: "Bonjour tout le monde",
       language: "fr",
     });
-    const res = await call("POST", `/api/v1/statuses/${status.body.id}/translate`, user.token, {
-      lang: "en",
-    });
+    const res = await call(
+      ctx,
+      "POST",
+      `/api/v1/statuses/${status.body.id}/translate`,
+      user.token,
+      {
+        lang: "en",
+      },
+    );
     expect(res.status).toBe(404);
     expect(typeof res.body.error).toBe("string");
     // A status the viewer may not see is just as missing.
-    const dm = await call("POST", "/api/v1/statuses", user.token, {
+    const dm = await call(ctx, "POST", "/api/v1/statuses", user.token, {
       status: "secret",
       visibility: "direct",
     });
-    const hidden = await call("POST", `/api/v1/statuses/${dm.body.id}/translate`, other.token);
+    const hidden = await call(ctx, "POST", `/api/v1/statuses/${dm.body.id}/translate`, other.token);
     expect(hidden.status).toBe(404);
-    expect((await call("POST", `/api/v1/statuses/${status.body.id}/translate`)).status).toBe(401);
+    expect((await call(ctx, "POST", `/api/v1/statuses/${status.body.id}/translate`)).status).toBe(
+      401,
+    );
 
-    const languages = await call("GET", "/api/v1/instance/translation_languages");
+    const languages = await call(ctx, "GET", "/api/v1/instance/translation_languages");
     expect(languages.status).toBe(200);
     expect(languages.body).toEqual({});
-    const instance = await call("GET", "/api/v2/instance");
+    const instance = await call(ctx, "GET", "/api/v2/instance");
     expectSchema("Instance", instance.body);
     expect(instance.body.configuration.translation.enabled).toBe(false);
   });

@@ -6,6 +6,7 @@ import { newId } from "../src/infra/ids.ts";
 import { publishScheduledStatus } from "../src/scheduled/publish.ts";
 import { DAILY_LIMIT, TOTAL_LIMIT } from "../src/scheduled/service.ts";
 import { enqueueJob, type Job } from "../workers/jobs.ts";
+import { call, eventually } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { makeImage, upload } from "./helpers/media.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
@@ -36,29 +37,6 @@ afterAll(async () => {
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of many shapes
 type Json = any;
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body) headers["content-type"] = "application/json";
-  const res = await ctx.app.request(path, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { res, status: res.status, body: (text ? JSON.parse(text) : null) as Json };
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>) {
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
-
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
 
 function path(link: string | null, rel: string): string | undefined {
@@ -77,7 +55,7 @@ describe("scheduled statuses", () => {
       });
       expect(media.status).toBe(200);
       const at = inMinutes(10);
-      const created = await call("POST", "/api/v1/statuses", user.token, {
+      const created = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "later, with a picture",
         media_ids: [media.body.id],
         visibility: "unlisted",
@@ -94,7 +72,12 @@ describe("scheduled statuses", () => {
       });
       expect(created.body.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
       // Not posted.
-      const own = await call("GET", `/api/v1/accounts/${user.account.id}/statuses`, user.token);
+      const own = await call(
+        ctx,
+        "GET",
+        `/api/v1/accounts/${user.account.id}/statuses`,
+        user.token,
+      );
       expect(own.body).toEqual([]);
       // A delayed job publishes it at the time.
       const job = enqueued.find(
@@ -104,25 +87,37 @@ describe("scheduled statuses", () => {
       expect(job?.delayMs).toBeLessThanOrEqual(10 * 60_000);
 
       // The media is held for it.
-      const reuse = await call("POST", "/api/v1/statuses", user.token, {
+      const reuse = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "now",
         media_ids: [media.body.id],
       });
       expect(reuse.status).toBe(422);
 
-      const one = await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token);
+      const one = await call(
+        ctx,
+        "GET",
+        `/api/v1/scheduled_statuses/${created.body.id}`,
+        user.token,
+      );
       expectResponseSchema("GET", "/api/v1/scheduled_statuses/{id}", 200, one.body);
       expect(one.body).toEqual(created.body);
       const other = await createUserWithToken(ctx);
       expect(
-        (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, other.token)).status,
+        (await call(ctx, "GET", `/api/v1/scheduled_statuses/${created.body.id}`, other.token))
+          .status,
       ).toBe(404);
 
       // Rescheduling: at least five minutes ahead, and a new job for the new time.
       const later = inMinutes(30);
-      const moved = await call("PUT", `/api/v1/scheduled_statuses/${created.body.id}`, user.token, {
-        scheduled_at: later,
-      });
+      const moved = await call(
+        ctx,
+        "PUT",
+        `/api/v1/scheduled_statuses/${created.body.id}`,
+        user.token,
+        {
+          scheduled_at: later,
+        },
+      );
       expect(moved.status).toBe(200);
       expectResponseSchema("PUT", "/api/v1/scheduled_statuses/{id}", 200, moved.body);
       expect(moved.body.scheduled_at).toBe(later);
@@ -132,6 +127,7 @@ describe("scheduled statuses", () => {
       expect(jobs).toHaveLength(2);
       expect(jobs[1]!.delayMs).toBeGreaterThan(29 * 60_000);
       const tooSoon = await call(
+        ctx,
         "PUT",
         `/api/v1/scheduled_statuses/${created.body.id}`,
         user.token,
@@ -143,25 +139,27 @@ describe("scheduled statuses", () => {
       // The old job finds the time still ahead and leaves it alone.
       await publishScheduledStatus(ctx.services, created.body.id);
       expect(
-        (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token)).status,
+        (await call(ctx, "GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token))
+          .status,
       ).toBe(200);
 
       // Paging through the Link header.
       for (const m of [40, 50]) {
-        await call("POST", "/api/v1/statuses", user.token, {
+        await call(ctx, "POST", "/api/v1/statuses", user.token, {
           status: `at ${m}`,
           scheduled_at: inMinutes(m),
         });
       }
-      const first = await call("GET", "/api/v1/scheduled_statuses?limit=2", user.token);
+      const first = await call(ctx, "GET", "/api/v1/scheduled_statuses?limit=2", user.token);
       expectResponseSchema("GET", "/api/v1/scheduled_statuses", 200, first.body);
       expect(first.body).toHaveLength(2);
       const next = path(first.res.headers.get("link"), "next");
-      const second = await call("GET", next!, user.token);
+      const second = await call(ctx, "GET", next!, user.token);
       expect(second.body.map((s: Json) => s.id)).toEqual([created.body.id]);
 
       // Deleting releases the media.
       const deleted = await call(
+        ctx,
         "DELETE",
         `/api/v1/scheduled_statuses/${created.body.id}`,
         user.token,
@@ -169,9 +167,10 @@ describe("scheduled statuses", () => {
       expect(deleted.status).toBe(200);
       expect(deleted.body).toEqual({});
       expect(
-        (await call("GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token)).status,
+        (await call(ctx, "GET", `/api/v1/scheduled_statuses/${created.body.id}`, user.token))
+          .status,
       ).toBe(404);
-      const posted = await call("POST", "/api/v1/statuses", user.token, {
+      const posted = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "now with the picture",
         media_ids: [media.body.id],
       });
@@ -185,28 +184,28 @@ describe("scheduled statuses", () => {
     "refuses times under five minutes ahead and posts past ones at once",
     async () => {
       const user = await createUserWithToken(ctx);
-      const soon = await call("POST", "/api/v1/statuses", user.token, {
+      const soon = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "too soon",
         scheduled_at: inMinutes(3),
       });
       expect(soon.status).toBe(422);
-      const garbage = await call("POST", "/api/v1/statuses", user.token, {
+      const garbage = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "when?",
         scheduled_at: "someday",
       });
       expect(garbage.status).toBe(422);
-      const blank = await call("POST", "/api/v1/statuses", user.token, {
+      const blank = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: " ",
         scheduled_at: inMinutes(10),
       });
       expect(blank.status).toBe(422);
-      const past = await call("POST", "/api/v1/statuses", user.token, {
+      const past = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "already due",
         scheduled_at: new Date(Date.now() - 60_000).toISOString(),
       });
       expect(past.status).toBe(200);
       expectSchema("Status", past.body);
-      expect((await call("GET", "/api/v1/scheduled_statuses", user.token)).body).toEqual([]);
+      expect((await call(ctx, "GET", "/api/v1/scheduled_statuses", user.token)).body).toEqual([]);
     },
     WORKER_TEST_MS,
   );
@@ -228,13 +227,13 @@ describe("scheduled statuses", () => {
           })),
         )
         .execute();
-      const sameDay = await call("POST", "/api/v1/statuses", user.token, {
+      const sameDay = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "one too many today",
         scheduled_at: new Date(day.getTime() + 3_600_000).toISOString(),
       });
       expect(sameDay.status).toBe(422);
       expect(sameDay.body.error).toMatch(/25/);
-      const nextDay = await call("POST", "/api/v1/statuses", user.token, {
+      const nextDay = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "tomorrow is fine",
         scheduled_at: new Date(day.getTime() + 86_400_000).toISOString(),
       });
@@ -251,7 +250,7 @@ describe("scheduled statuses", () => {
           })),
         )
         .execute();
-      const overTotal = await call("POST", "/api/v1/statuses", user.token, {
+      const overTotal = await call(ctx, "POST", "/api/v1/statuses", user.token, {
         status: "one too many",
         scheduled_at: inMinutes(60),
       });
@@ -268,13 +267,14 @@ describe("scheduled statuses", () => {
       const follower = await createUserWithToken(ctx);
       const mentioned = await createUserWithToken(ctx);
       expect(
-        (await call("POST", `/api/v1/accounts/${author.account.id}/follow`, follower.token)).status,
+        (await call(ctx, "POST", `/api/v1/accounts/${author.account.id}/follow`, follower.token))
+          .status,
       ).toBe(200);
       const media = await upload(ctx.app, author.token, await makeImage("jpeg"), {
         filename: "b.jpg",
         type: "image/jpeg",
       });
-      const scheduled = await call("POST", "/api/v1/statuses", author.token, {
+      const scheduled = await call(ctx, "POST", "/api/v1/statuses", author.token, {
         status: `good morning @${mentioned.account.username}`,
         media_ids: [media.body.id],
         scheduled_at: inMinutes(6),
@@ -294,6 +294,7 @@ describe("scheduled statuses", () => {
 
       const status = await eventually("the post", async () => {
         const res = await call(
+          ctx,
           "GET",
           `/api/v1/accounts/${author.account.id}/statuses`,
           author.token,
@@ -303,22 +304,32 @@ describe("scheduled statuses", () => {
       expectSchema("Status", status);
       expect(status.content).toContain("good morning");
       expect(status.media_attachments.map((m: Json) => m.id)).toEqual([media.body.id]);
-      expect((await call("GET", "/api/v1/scheduled_statuses", author.token)).body).toEqual([]);
+      expect((await call(ctx, "GET", "/api/v1/scheduled_statuses", author.token)).body).toEqual([]);
 
       const home = await eventually("the follower's home", async () => {
-        const res = await call("GET", "/api/v1/timelines/home", follower.token);
+        const res = await call(ctx, "GET", "/api/v1/timelines/home", follower.token);
         return res.body.find((s: Json) => s.id === status.id);
       });
       expect(home.account.id).toBe(author.account.id);
       const mention = await eventually("the mention notification", async () => {
-        const res = await call("GET", "/api/v1/notifications?types[]=mention", mentioned.token);
+        const res = await call(
+          ctx,
+          "GET",
+          "/api/v1/notifications?types[]=mention",
+          mentioned.token,
+        );
         return res.body.find((n: Json) => n.status?.id === status.id);
       });
       expect(mention.type).toBe("mention");
 
       // A second run of the job posts nothing more.
       await publishScheduledStatus(ctx.services, scheduled.body.id);
-      const all = await call("GET", `/api/v1/accounts/${author.account.id}/statuses`, author.token);
+      const all = await call(
+        ctx,
+        "GET",
+        `/api/v1/accounts/${author.account.id}/statuses`,
+        author.token,
+      );
       expect(all.body).toHaveLength(1);
     },
     WORKER_TEST_MS,

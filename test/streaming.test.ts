@@ -154,9 +154,14 @@ describe("endpoints", () => {
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
+    // Matched by content, not by the ids answered: an event may arrive before its POST's answer.
     const first = async (sub: AsyncIterable<{ event: string; payload: unknown }>) => {
       for await (const e of sub) {
-        if (e.event === "update" && posted.has((e.payload as { id: string }).id)) return e;
+        if (
+          e.event === "update" &&
+          (e.payload as { content: string }).content === "<p>hello masto</p>"
+        )
+          return e;
       }
       throw new Error("stream ended");
     };
@@ -164,6 +169,7 @@ describe("endpoints", () => {
     done = true;
     await poster;
     const status = { id: (u.payload as { id: string }).id };
+    expect(posted.has(status.id)).toBe(true);
     expect(u.payload).toMatchObject({ id: status.id, favourited: false, reblogged: false });
     expect(p.payload).toMatchObject({ visibility: "public", content: "<p>hello masto</p>" });
     user.unsubscribe();

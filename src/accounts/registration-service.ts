@@ -5,6 +5,7 @@
 import { sql } from "kysely";
 import type { AccountRow, UserRow } from "../auth/middleware.ts";
 import { hashToken, randomToken } from "../auth/tokens.ts";
+import { emitEvent } from "../events/emit.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Db } from "../infra/db/index.ts";
 import { getInstanceSettings, type RegistrationsMode } from "../instance/settings.ts";
@@ -120,6 +121,7 @@ export async function signUp(
     services,
     confirmationMail(site, { to: user.email, username: account.username, token }),
   );
+  await emitEvent(services, "account.signed_up", { accountId: account.id });
   return { account, user, approved };
 }
 

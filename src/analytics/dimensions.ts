@@ -5,7 +5,7 @@
 import { sql } from "kysely";
 import type { Services } from "../services.ts";
 import { ROOST_VERSION } from "../version.ts";
-import type { Period } from "./period.ts";
+import { type Args, domainArg, idArg, type Period } from "./period.ts";
 
 export interface DimensionData {
   key: string;
@@ -20,7 +20,6 @@ export interface DimensionEntity {
   data: DimensionData[];
 }
 
-type Args = Record<string, unknown>;
 type Compute = (
   services: Services,
   period: Period,
@@ -47,18 +46,6 @@ function ranked(rows: Ranked[], human: (key: string) => string = (k) => k): Dime
   return rows
     .filter((r): r is Ranked & { key: string } => r.key !== null)
     .map((r) => ({ key: r.key, human_key: human(r.key), value: String(r.n) }));
-}
-
-function idArg(args: Args): string | undefined {
-  const id = (args as { id?: unknown }).id;
-  return typeof id === "string" && /^\d{1,20}$/.test(id) ? id : undefined;
-}
-
-function domainArg(args: Args): string | undefined {
-  const domain = (args as { domain?: unknown }).domain;
-  return typeof domain === "string" && domain.length > 0 && domain.length <= 253
-    ? domain.toLowerCase()
-    : undefined;
 }
 
 const inPeriod = (p: Period) => sql`s.created_at >= ${p.start} and s.created_at < ${p.end}`;

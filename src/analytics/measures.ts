@@ -3,7 +3,16 @@
 // dashboard; each is one grouped query on the tables Roost already keeps.
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../infra/db/index.ts";
-import { type DayCount, fillDays, type Period, previousPeriod } from "./period.ts";
+import {
+  type Args,
+  type DayCount,
+  dayOf,
+  domainArg,
+  fillDays,
+  idArg,
+  type Period,
+  previousPeriod,
+} from "./period.ts";
 
 /** Where the rows come from; `day` and `inPeriod` place a row in time. */
 interface Source {
@@ -18,7 +27,7 @@ interface Source {
 }
 
 const at = (column: string): Pick<Source, "day" | "inPeriod"> => ({
-  day: sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
+  day: dayOf(column),
   inPeriod: (p) => sql`${sql.ref(column)} >= ${p.start} and ${sql.ref(column)} < ${p.end}`,
 });
 
@@ -43,20 +52,7 @@ const interactionRows = sql`from (
       where s.local and r.account_id <> s.account_id
   ) i where true`;
 
-type Args = Record<string, unknown>;
 type MeasureDef = { unit?: string; source: (args: Args) => Source | undefined };
-
-function idArg(args: Args): string | undefined {
-  const id = (args as { id?: unknown }).id;
-  return typeof id === "string" && /^\d{1,20}$/.test(id) ? id : undefined;
-}
-
-function domainArg(args: Args): string | undefined {
-  const domain = (args as { domain?: unknown }).domain;
-  return typeof domain === "string" && domain.length > 0 && domain.length <= 253
-    ? domain.toLowerCase()
-    : undefined;
-}
 
 function tagSource(value: RawBuilder<unknown>) {
   return (args: Args): Source | undefined => {

@@ -1,5 +1,5 @@
 // The date range every admin analytics endpoint takes (`start_at`, `end_at`), as whole UTC
-// days, and the per-day counting they share.
+// days, the per-day counting they share, and the key arguments measures and dimensions read.
 import { type RawBuilder, sql } from "kysely";
 import { ApiError } from "../http/errors.ts";
 import type { Db } from "../infra/db/index.ts";
@@ -72,6 +72,23 @@ export interface DayCount {
 export function fillDays(p: Period, rows: DayCount[]): { date: string; value: string }[] {
   const byDay = new Map(rows.map((r) => [r.day, String(r.n)]));
   return daysOf(p).map((day) => ({ date: `${day}T00:00:00Z`, value: byDay.get(day) ?? "0" }));
+}
+
+/** The extra arguments a measure or dimension key takes (`tag_uses[id]=...`). */
+export type Args = Record<string, unknown>;
+
+/** A key's `id` argument when it is a well-formed id (anything else means no data). */
+export function idArg(args: Args): string | undefined {
+  const id = args.id;
+  return typeof id === "string" && /^\d{1,20}$/.test(id) ? id : undefined;
+}
+
+/** A key's `domain` argument, lowercased, when it can be a domain name at all. */
+export function domainArg(args: Args): string | undefined {
+  const domain = args.domain;
+  return typeof domain === "string" && domain.length > 0 && domain.length <= 253
+    ? domain.toLowerCase()
+    : undefined;
 }
 
 export type { Db };

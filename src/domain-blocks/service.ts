@@ -4,9 +4,11 @@
 // accounts both ways, and drops pending requests from there, as Mastodon's
 // AfterBlockDomainFromAccountService does.
 import { domainToASCII } from "node:url";
+import { sql } from "kysely";
 import type { AccountRow } from "../auth/middleware.ts";
 import { ApiError } from "../http/errors.ts";
 import type { PageParams } from "../http/pagination.ts";
+import type { Db } from "../infra/db/index.ts";
 import { newId } from "../infra/ids.ts";
 import {
   rejectFollowRequest,
@@ -49,6 +51,27 @@ function parseDomain(services: Services, input: unknown): string {
   return domain;
 }
 
+/**
+ * The accounts of `domain` across `table` from the user: with `userColumn` "account_id"
+ * those the user follows (or asked to), with "target_account_id" those following the user.
+ */
+function domainPeers(
+  db: Db,
+  table: "follows" | "follow_requests",
+  userColumn: "account_id" | "target_account_id",
+  userId: string,
+  domain: string,
+): Promise<{ id: string }[]> {
+  const peerColumn = userColumn === "account_id" ? "target_account_id" : "account_id";
+  return db
+    .selectFrom(table)
+    .innerJoin("accounts", "accounts.id", `${table}.${peerColumn}`)
+    .select(sql.ref<string>(`${table}.${peerColumn}`).as("id"))
+    .where(sql.ref(`${table}.${userColumn}`), "=", userId)
+    .where("accounts.domain", "=", domain)
+    .execute();
+}
+
 export async function blockDomain(
   services: Services,
   account: AccountRow,
@@ -64,27 +87,9 @@ export async function blockDomain(
 
   // Each follow goes through the follow service, so remote servers hear Undo / Reject.
   const [following, followers, requests] = await Promise.all([
-    db
-      .selectFrom("follows")
-      .innerJoin("accounts", "accounts.id", "follows.target_account_id")
-      .select("follows.target_account_id as id")
-      .where("follows.account_id", "=", account.id)
-      .where("accounts.domain", "=", domain)
-      .execute(),
-    db
-      .selectFrom("follows")
-      .innerJoin("accounts", "accounts.id", "follows.account_id")
-      .select("follows.account_id as id")
-      .where("follows.target_account_id", "=", account.id)
-      .where("accounts.domain", "=", domain)
-      .execute(),
-    db
-      .selectFrom("follow_requests")
-      .innerJoin("accounts", "accounts.id", "follow_requests.account_id")
-      .select("follow_requests.account_id as id")
-      .where("follow_requests.target_account_id", "=", account.id)
-      .where("accounts.domain", "=", domain)
-      .execute(),
+    domainPeers(db, "follows", "account_id", account.id, domain),
+    domainPeers(db, "follows", "target_account_id", account.id, domain),
+    domainPeers(db, "follow_requests", "target_account_id", account.id, domain),
   ]);
   for (const { id } of following) await unfollowAccount(services, account.id, id);
   for (const { id } of followers) await removeFromFollowers(services, account.id, id);
@@ -95,13 +100,7 @@ export async function blockDomain(
     });
   }
   // Pending requests the user sent there are withdrawn too.
-  const sent = await db
-    .selectFrom("follow_requests")
-    .innerJoin("accounts", "accounts.id", "follow_requests.target_account_id")
-    .select("follow_requests.target_account_id as id")
-    .where("follow_requests.account_id", "=", account.id)
-    .where("accounts.domain", "=", domain)
-    .execute();
+  const sent = await domainPeers(db, "follow_requests", "account_id", account.id, domain);
   for (const { id } of sent) await unfollowAccount(services, account.id, id);
 }
 

@@ -35,6 +35,10 @@ export interface DomainEvents {
   "account.deleted": { accountId: string; uri: string; local: boolean };
   /** A local or remote account was suspended by staff (local: the actor Delete goes out). */
   "account.suspended": { accountId: string };
+  /** A report was filed, by a local user or a remote server's Flag (staff are notified). */
+  "report.created": { reportId: string };
+  /** Someone signed up here (staff are notified; src/accounts/registration-service.ts). */
+  "account.signed_up": { accountId: string };
   /** A report is forwarded to other servers as a Flag (src/moderation/reports.ts). */
   "report.forwarded": { reportId: string; domains: string[] };
   /** The account's custom filters (v1 or v2, keywords or statuses) were created, changed or removed. */

@@ -58,9 +58,15 @@ export function passwordResetMail(
   ]);
 }
 
-type Paragraph = string | { link: string };
+export type Paragraph = string | { link: string };
 
-function compose(site: MailSite, to: string, subject: string, body: Paragraph[]): MailMessage {
+/** A message with a plain-text part and an HTML part of the same paragraphs. */
+export function compose(
+  site: MailSite,
+  to: string,
+  subject: string,
+  body: Paragraph[],
+): MailMessage {
   const text = `${body.map((p) => (typeof p === "string" ? p : p.link)).join("\n\n")}\n\n-- \n${site.title}\n${site.publicUrl}\n`;
   const paragraphs = body
     .map((p) =>

@@ -9,14 +9,7 @@ import type { MediaMeta, MediaType } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
 import type { Detected } from "./detect.ts";
-import {
-  FfmpegError,
-  ffmpegAvailable,
-  firstFrame,
-  gifToMp4,
-  type Probe,
-  probe,
-} from "./ffmpeg.ts";
+import { FfmpegError, ffmpegAvailable, firstFrame, gifToMp4, type Probe, probe } from "./ffmpeg.ts";
 import { processImage, processingSlots } from "./process.ts";
 import { mediaKey } from "./service.ts";
 import { mediaStorage } from "./storage.ts";

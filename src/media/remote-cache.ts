@@ -106,7 +106,6 @@ export async function cacheRemoteAttachment(services: Services, mediaId: string)
         names,
       );
       set = {
-        type: "image",
         ...stored,
         // The sender's focal point stays; sizes are those of our copy.
         meta: JSON.stringify({ ...row.meta, ...stored.meta }),

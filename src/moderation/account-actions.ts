@@ -10,10 +10,14 @@ import { hasPermission, outranks, type Permission } from "../auth/roles.ts";
 import { emitEvent } from "../events/emit.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Db } from "../infra/db/index.ts";
+import { getInstanceSettings } from "../instance/settings.ts";
+import { queueMail } from "../mail/send.ts";
 import type { Services } from "../services.ts";
+import { closeStreams } from "../streaming/publish.ts";
 import { findAdminAccount } from "./admin-accounts.ts";
 import { recordAction } from "./audit-log.ts";
 import { getReport, resolveReportsFor } from "./reports.ts";
+import { warningMail } from "./warning-mail.ts";
 
 export const ACTION_TYPES = ["none", "sensitive", "disable", "silence", "suspend"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
@@ -160,7 +164,25 @@ export async function performAccountAction(
     // Signed out everywhere in the browser; API tokens are refused while the state lasts.
     if (target.user) {
       await db.deleteFrom("web_sessions").where("user_id", "=", target.user.id).execute();
+      // Open streaming connections close now, on every process, not at the next token check.
+      await closeStreams(services, { accountIds: [target.account.id] });
     }
+  }
+  // As Mastodon, a local user is told by mail unless staff ask not to.
+  if (target.user && input.sendEmailNotification !== false) {
+    const settings = await getInstanceSettings(db, services.config);
+    await queueMail(
+      services,
+      warningMail(
+        { title: settings.title, publicUrl: services.config.publicUrl },
+        {
+          to: target.user.email,
+          username: target.account.username,
+          action: input.type,
+          text: input.text,
+        },
+      ),
+    );
   }
   if (newlySuspended) {
     await emitEvent(services, "account.suspended", { accountId: target.account.id });

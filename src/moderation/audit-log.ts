@@ -2,8 +2,10 @@
 // records one entry, inside the same transaction when the caller has one, so an action
 // and its record commit or roll back together.
 import type { Kysely } from "kysely";
+import type { PageParams } from "../http/pagination.ts";
 import type { Database } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
+import { applyPage } from "../timelines/paging.ts";
 
 export interface AuditEntry {
   /** The staff member acting (null for the system, e.g. a CLI run without an account). */
@@ -47,15 +49,11 @@ export interface AuditRow {
   created_at: Date;
 }
 
-export interface AuditQuery {
+export interface AuditQuery extends PageParams {
   accountId?: string;
   action?: string;
   targetType?: string;
   targetId?: string;
-  maxId?: string;
-  sinceId?: string;
-  minId?: string;
-  limit: number;
 }
 
 /** Newest first (or oldest first after min_id, re-sorted newest first), Mastodon paging. */
@@ -65,15 +63,7 @@ export async function listActions(db: Kysely<Database>, q: AuditQuery): Promise<
   if (q.action) query = query.where("action", "=", q.action);
   if (q.targetType) query = query.where("target_type", "=", q.targetType);
   if (q.targetId) query = query.where("target_id", "=", q.targetId);
-  if (q.maxId) query = query.where("id", "<", q.maxId);
-  if (q.sinceId) query = query.where("id", ">", q.sinceId);
-  if (q.minId) {
-    const rows = await query
-      .where("id", ">", q.minId)
-      .orderBy("id", "asc")
-      .limit(q.limit)
-      .execute();
-    return (rows as AuditRow[]).reverse();
-  }
-  return (await query.orderBy("id", "desc").limit(q.limit).execute()) as AuditRow[];
+  const page = applyPage(query, "admin_action_logs.id", q);
+  const rows = (await page.query.execute()) as AuditRow[];
+  return page.reverse ? rows.reverse() : rows;
 }

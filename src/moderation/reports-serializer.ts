@@ -8,7 +8,8 @@ import { type MastodonStatus, serializeStatuses } from "../statuses/serializer.t
 import { type AdminAccountEntity, adminAccountEntities } from "./admin-accounts.ts";
 import type { ReportRow } from "./reports.ts";
 
-export interface ReportEntity {
+/** The fields the reporter's and the staff's views of a report have in common. */
+interface ReportFields {
   id: string;
   action_taken: boolean;
   action_taken_at: string | null;
@@ -16,19 +17,15 @@ export interface ReportEntity {
   comment: string;
   forwarded: boolean;
   created_at: string;
+}
+
+export interface ReportEntity extends ReportFields {
   status_ids: string[] | null;
   rule_ids: string[] | null;
   target_account: AccountEntity;
 }
 
-export interface AdminReportEntity {
-  id: string;
-  action_taken: boolean;
-  action_taken_at: string | null;
-  category: string;
-  comment: string;
-  forwarded: boolean;
-  created_at: string;
+export interface AdminReportEntity extends ReportFields {
   updated_at: string;
   account: AdminAccountEntity;
   target_account: AdminAccountEntity;
@@ -38,11 +35,7 @@ export interface AdminReportEntity {
   rules: InstanceRule[];
 }
 
-export function serializeReport(
-  report: ReportRow,
-  target: AccountRow,
-  config: Services["config"],
-): ReportEntity {
+function reportFields(report: ReportRow): ReportFields {
   return {
     id: report.id,
     action_taken: report.action_taken_at !== null,
@@ -51,6 +44,16 @@ export function serializeReport(
     comment: report.comment,
     forwarded: report.forwarded,
     created_at: report.created_at.toISOString(),
+  };
+}
+
+export function serializeReport(
+  report: ReportRow,
+  target: AccountRow,
+  config: Services["config"],
+): ReportEntity {
+  return {
+    ...reportFields(report),
     status_ids: report.status_ids,
     rule_ids: report.rule_ids,
     target_account: serializeAccount(target, config),
@@ -88,13 +91,7 @@ export async function serializeAdminReports(
     if (!account || !target) return [];
     return [
       {
-        id: r.id,
-        action_taken: r.action_taken_at !== null,
-        action_taken_at: r.action_taken_at?.toISOString() ?? null,
-        category: r.category,
-        comment: r.comment,
-        forwarded: r.forwarded,
-        created_at: r.created_at.toISOString(),
+        ...reportFields(r),
         updated_at: r.updated_at.toISOString(),
         account,
         target_account: target,

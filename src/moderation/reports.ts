@@ -12,6 +12,7 @@ import { newId } from "../infra/ids.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
 import type { Services } from "../services.ts";
 import { canView } from "../statuses/visibility.ts";
+import { applyPage } from "../timelines/paging.ts";
 import { recordAction } from "./audit-log.ts";
 
 export type ReportRow = Selectable<ReportsTable>;
@@ -100,6 +101,7 @@ export async function createReport(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  await emitEvent(services, "report.created", { reportId: report.id });
   if (forward) {
     await emitEvent(services, "report.forwarded", {
       reportId: report.id,
@@ -171,6 +173,7 @@ export async function storeFlag(services: Services, flag: InboundFlag): Promise<
       .executeTakeFirst();
     if (row) created.push(row.id);
   }
+  for (const reportId of created) await emitEvent(services, "report.created", { reportId });
   return created;
 }
 
@@ -188,17 +191,9 @@ export async function listReports(db: Db, q: ReportQuery): Promise<ReportRow[]> 
     .where("action_taken_at", q.resolved ? "is not" : "is", null);
   if (q.accountId) query = query.where("account_id", "=", q.accountId);
   if (q.targetAccountId) query = query.where("target_account_id", "=", q.targetAccountId);
-  if (q.maxId) query = query.where("id", "<", q.maxId);
-  if (q.sinceId) query = query.where("id", ">", q.sinceId);
-  if (q.minId) {
-    const rows = await query
-      .where("id", ">", q.minId)
-      .orderBy("id", "asc")
-      .limit(q.limit)
-      .execute();
-    return rows.reverse();
-  }
-  return await query.orderBy("id", "desc").limit(q.limit).execute();
+  const page = applyPage(query, "reports.id", q);
+  const rows = await page.query.execute();
+  return page.reverse ? rows.reverse() : rows;
 }
 
 export async function getReport(db: Db, id: string): Promise<ReportRow> {

@@ -12,13 +12,19 @@ import { recordRequests } from "./requests.ts";
 type AccountScope = ExpressionBuilder<Database, "accounts">;
 
 /** Types Mastodon groups by default in grouped notifications (v2). */
-export const GROUPABLE_TYPES: readonly NotificationType[] = ["favourite", "follow", "reblog"];
+export const GROUPABLE_TYPES: readonly NotificationType[] = [
+  "favourite",
+  "follow",
+  "reblog",
+  "admin.sign_up",
+];
 
 const HOUR_MS = 3_600_000;
 
 /**
- * Mastodon's group key: favourites and boosts of one status, or follows, within the same
- * hour share one; anything else is stored without and shown as `ungrouped-<id>`.
+ * Mastodon's group key: favourites and boosts of one status, or follows (or sign-ups, for
+ * staff), within the same hour share one; anything else is stored without and shown as
+ * `ungrouped-<id>`.
  */
 export function groupKeyFor(
   type: NotificationType,
@@ -28,7 +34,7 @@ export function groupKeyFor(
   const bucket = Math.floor(at.getTime() / HOUR_MS);
   if ((type === "favourite" || type === "reblog") && statusId)
     return `${type}-${statusId}-${bucket}`;
-  if (type === "follow") return `follow-${bucket}`;
+  if (type === "follow" || type === "admin.sign_up") return `${type}-${bucket}`;
   return null;
 }
 
@@ -58,15 +64,18 @@ export interface CreatedNotification {
   type: NotificationType;
 }
 
-interface NewNotification {
+export interface NewNotification {
   type: NotificationType;
   fromAccountId: string;
   statusId: string | null;
   activityKey: string;
 }
 
-/** Inserts one notification per eligible recipient among `recipientIds`; returns the new ones. */
-async function notify(
+/**
+ * Inserts one notification per eligible recipient among `recipientIds`; returns the new ones.
+ * Exported for staff notifications (staff.ts); the policy applies only to filterable types.
+ */
+export async function notify(
   db: Db,
   recipientIds: string[],
   n: NewNotification,

@@ -9,6 +9,7 @@ import type { AccountRow } from "../auth/middleware.ts";
 import type { PageParams } from "../http/pagination.ts";
 import type { NotificationType } from "../infra/db/schema.ts";
 import { compareIds } from "../infra/ids.ts";
+import type { ReportEntity } from "../moderation/reports-serializer.ts";
 import type { Services } from "../services.ts";
 import type { MastodonStatus } from "../statuses/serializer.ts";
 import { domainBlockedBy } from "../statuses/visibility.ts";
@@ -16,6 +17,7 @@ import { applyPage } from "../timelines/paging.ts";
 import { GROUPABLE_TYPES } from "./create.ts";
 import { type NotificationFilter, notificationsQuery } from "./queries.ts";
 import { loadReferences, type NotificationRow } from "./serializer.ts";
+import { loadNotificationReports, reportIdOf } from "./staff.ts";
 
 /** Accounts shown per group, as Mastodon's sample. */
 const SAMPLE_ACCOUNTS = 8;
@@ -33,6 +35,8 @@ export interface NotificationGroupEntity {
   latest_page_notification_at: string;
   sample_account_ids: string[];
   status_id?: string | null;
+  /** For `admin.report` (never grouped): the report. */
+  report?: ReportEntity | null;
 }
 
 export interface PartialAccountEntity {
@@ -179,6 +183,10 @@ async function groupEntities(
       totals.set(key, t);
     }
   }
+  const reports = await loadNotificationReports(
+    services,
+    entries.flatMap(([, members]) => reportIdOf(members[0]!) ?? []),
+  );
   const out = entries.map(([key, members]): NotificationGroupEntity => {
     const newest = members[0]!;
     const oldest = members.at(-1)!;
@@ -199,6 +207,8 @@ async function groupEntities(
       sample_account_ids: sample,
     };
     if (newest.status_id) group.status_id = newest.status_id;
+    const report = reports.get(reportIdOf(newest) ?? "");
+    if (report) group.report = report;
     return group;
   });
   // Newest group first.
@@ -218,7 +228,10 @@ async function withReferences(
     groups.flatMap((g) => (g.status_id ? [g.status_id] : [])),
   );
   // A group whose status went out of sight is dropped, as v1 drops the notification.
-  const visible = groups.filter((g) => !g.status_id || statuses.has(g.status_id));
+  // So is an `admin.report` group whose report is gone.
+  const visible = groups.filter(
+    (g) => (!g.status_id || statuses.has(g.status_id)) && (g.type !== "admin.report" || g.report),
+  );
   const body: GroupedResults = {
     accounts: [],
     statuses: [...new Set(visible.flatMap((g) => (g.status_id ? [g.status_id] : [])))].map(

@@ -91,11 +91,14 @@ export async function findNotification(
   id: string,
 ): Promise<NotificationRow | undefined> {
   if (!/^\d{1,20}$/.test(id)) return undefined;
+  // As the list: one held by the policy, or from a domain the viewer blocked, is not found.
   return db
     .selectFrom("notifications")
     .selectAll()
     .where("account_id", "=", viewer.id)
     .where("id", "=", id)
+    .where("filtered", "=", false)
+    .where((eb) => eb.not(domainBlockedBy(viewer.id, "notifications.from_account_id")))
     .executeTakeFirst();
 }
 

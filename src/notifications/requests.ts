@@ -80,8 +80,16 @@ export async function findRequest(
   return requestsQuery(db, viewer).where("notification_requests.id", "=", id).executeTakeFirst();
 }
 
-/** Releases the filtered notifications of these requests and lets their senders through. */
-export async function acceptRequests(db: Db, viewer: AccountRow, ids: string[]): Promise<void> {
+/**
+ * Deletes the viewer's requests among `ids` and, in the same transaction, has `then` deal
+ * with the notifications of the senders they were from (when there were any).
+ */
+async function closeRequests(
+  db: Db,
+  viewer: AccountRow,
+  ids: string[],
+  then: (trx: Db, senderIds: string[]) => Promise<void>,
+): Promise<void> {
   const valid = ids.filter((id) => /^\d{1,19}$/.test(id));
   if (valid.length === 0) return;
   await db.transaction().execute(async (trx) => {
@@ -91,7 +99,18 @@ export async function acceptRequests(db: Db, viewer: AccountRow, ids: string[]):
       .where("id", "in", valid)
       .returning("from_account_id")
       .execute();
-    for (const { from_account_id } of requests) {
+    if (requests.length === 0) return;
+    await then(
+      trx,
+      requests.map((r) => r.from_account_id),
+    );
+  });
+}
+
+/** Releases the filtered notifications of these requests and lets their senders through. */
+export async function acceptRequests(db: Db, viewer: AccountRow, ids: string[]): Promise<void> {
+  await closeRequests(db, viewer, ids, async (trx, senderIds) => {
+    for (const from_account_id of senderIds) {
       await trx
         .updateTable("notifications")
         .set({ filtered: false })
@@ -110,24 +129,11 @@ export async function acceptRequests(db: Db, viewer: AccountRow, ids: string[]):
 
 /** Drops these requests and the notifications they held. */
 export async function dismissRequests(db: Db, viewer: AccountRow, ids: string[]): Promise<void> {
-  const valid = ids.filter((id) => /^\d{1,19}$/.test(id));
-  if (valid.length === 0) return;
-  await db.transaction().execute(async (trx) => {
-    const requests = await trx
-      .deleteFrom("notification_requests")
-      .where("account_id", "=", viewer.id)
-      .where("id", "in", valid)
-      .returning("from_account_id")
-      .execute();
-    if (requests.length === 0) return;
+  await closeRequests(db, viewer, ids, async (trx, senderIds) => {
     await trx
       .deleteFrom("notifications")
       .where("account_id", "=", viewer.id)
-      .where(
-        "from_account_id",
-        "in",
-        requests.map((r) => r.from_account_id),
-      )
+      .where("from_account_id", "in", senderIds)
       .where("filtered", "=", true)
       .execute();
   });

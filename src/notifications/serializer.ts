@@ -5,9 +5,11 @@ import type { Selectable } from "kysely";
 import { type AccountEntity, serializeAccount } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
 import type { NotificationsTable } from "../infra/db/schema.ts";
+import type { ReportEntity } from "../moderation/reports-serializer.ts";
 import type { Services } from "../services.ts";
 import { type MastodonStatus, serializeStatuses } from "../statuses/serializer.ts";
 import { visibleTo } from "../statuses/visibility.ts";
+import { loadNotificationReports, reportIdOf } from "./staff.ts";
 
 export type NotificationRow = Selectable<NotificationsTable>;
 
@@ -18,6 +20,8 @@ export interface NotificationEntity {
   group_key: string;
   account: AccountEntity;
   status?: MastodonStatus | null;
+  /** For `admin.report`: the report (staff notifications, staff.ts). */
+  report?: ReportEntity | null;
 }
 
 /** The key shown to clients: the stored one, or `ungrouped-<id>` as Mastodon documents. */
@@ -74,6 +78,10 @@ export async function serializeNotifications(
     rows.map((r) => r.from_account_id),
     rows.flatMap((r) => (r.status_id ? [r.status_id] : [])),
   );
+  const reports = await loadNotificationReports(
+    services,
+    rows.flatMap((r) => reportIdOf(r) ?? []),
+  );
   const out: NotificationEntity[] = [];
   for (const row of rows) {
     const account = accounts.get(row.from_account_id);
@@ -89,6 +97,12 @@ export async function serializeNotifications(
       const status = statuses.get(row.status_id);
       if (!status) continue;
       entity.status = status;
+    }
+    if (row.type === "admin.report") {
+      // A report that is gone (its account was deleted) takes its notification with it.
+      const report = reports.get(reportIdOf(row) ?? "");
+      if (!report) continue;
+      entity.report = report;
     }
     out.push(entity);
   }

@@ -45,7 +45,8 @@ export interface FollowResult {
  * `followerId` follows `targetId`: directly when the target is local and unlocked,
  * otherwise as a pending request (a locked local target decides; a remote one answers
  * with Accept). Re-following updates the options of the existing follow or request.
- * Throws 404 for unknown, suspended or self targets and 403 across a block or to a moved account.
+ * Throws 404 for unknown, suspended or self targets and 403 across a block (also a
+ * user's domain block) or to a moved account.
  */
 export async function createFollow(
   services: Services,
@@ -77,6 +78,26 @@ export async function createFollow(
       .executeTakeFirst();
     if (blocked || target.moved_to_account_id) {
       throw ApiError.forbidden("This action is not allowed");
+    }
+    // Nor across a user's domain block: a local user blocking the other's server (Mastodon
+    // refuses both a follow of it and, with a Reject, a follow from it).
+    const domainPairs = [
+      { owner: follower, domain: target.domain },
+      { owner: target, domain: follower.domain },
+    ].filter((p) => p.owner.domain === null && p.domain !== null);
+    if (domainPairs.length) {
+      const domainBlocked = await trx
+        .selectFrom("account_domain_blocks")
+        .select("id")
+        .where((eb) =>
+          eb.or(
+            domainPairs.map((p) =>
+              eb.and([eb("account_id", "=", p.owner.id), eb("domain", "=", p.domain!)]),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      if (domainBlocked) throw ApiError.forbidden("This action is not allowed");
     }
 
     const changes = optionColumns(options);

@@ -103,6 +103,8 @@ export interface AddressedMessage {
    * context, to the status at `path` of the payload ("" is the payload itself).
    */
   filter?: { context: "home" | "notifications"; path: "" | "status" };
+  /** Identifies the event: a hub writes a key once (src/streaming/direct.ts says why). */
+  key?: string;
 }
 
 /** On a public channel. */
@@ -112,6 +114,8 @@ export interface PublicMessage {
   /** Accounts whose blocks and mutes keep this event from a viewer (author, boosted author). */
   accountIds: string[];
   statusId: string;
+  /** As in AddressedMessage: written once per channel. */
+  key?: string;
 }
 
 /** Close the connections made with these tokens, or by these accounts. */

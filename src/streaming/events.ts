@@ -1,5 +1,6 @@
 // What the streaming subscriber does per domain event: decide who may hear it, render it
-// for them as the REST API would, and publish (src/streaming/publish.ts). Runs in workers.
+// for them as the REST API would, and publish (src/streaming/publish.ts). Status events run
+// in the process that committed them (src/streaming/direct.ts), the rest in workers.
 // A status event is one pub/sub message for all of its recipients (src/streaming/render.ts
 // explains why one shared payload plus a few personal ones is exactly per-viewer rendering).
 import type { DomainEvents } from "../events/types.ts";
@@ -51,6 +52,7 @@ const listPairs = (rows: { accountId: string; listId: string }[]): [string, stri
 /**
  * One status event to its user-stream recipients and list streams (one message), and to the
  * public streams (one anonymous message per channel). Recipients must already be allowed.
+ * `key` marks the messages of an event that may be published twice (src/streaming/direct.ts).
  */
 async function publishStatusEvent(
   services: Services,
@@ -59,6 +61,7 @@ async function publishStatusEvent(
   event: "update" | "status.update",
   recipients: string[],
   lists: [string, string][],
+  key: string | undefined,
 ): Promise<void> {
   const { base } = rendering;
   if (!base) return;
@@ -74,6 +77,7 @@ async function publishStatusEvent(
       payload,
       ...(Object.keys(payloads).length ? { payloads } : {}),
       filter: { context: "home", path: "" },
+      ...(key ? { key } : {}),
     }),
     publicStreams.length
       ? publishStatus(services, {
@@ -83,6 +87,7 @@ async function publishStatusEvent(
           tags: base.tags.map((t) => t.name),
           local: status.author_domain === null,
           accountIds: [status.account_id],
+          ...(key ? { key } : {}),
         })
       : undefined,
   ]);
@@ -97,6 +102,7 @@ function rowOf(status: LoadedStatus): StatusRow {
 export async function streamStatusCreated(
   services: Services,
   { statusId }: DomainEvents["status.created"],
+  key?: string,
 ): Promise<void> {
   const status = await loadStatus(services, statusId);
   if (!status) return;
@@ -106,12 +112,21 @@ export async function streamStatusCreated(
     listRecipientRows(services, statusId),
     loadRendering(services, rowOf(status)),
   ]);
-  await publishStatusEvent(services, status, rendering, "update", recipients, listPairs(listRows));
+  await publishStatusEvent(
+    services,
+    status,
+    rendering,
+    "update",
+    recipients,
+    listPairs(listRows),
+    key,
+  );
 }
 
 export async function streamStatusUpdated(
   services: Services,
   { statusId }: DomainEvents["status.updated"],
+  key?: string,
 ): Promise<void> {
   const status = await loadStatus(services, statusId);
   if (!status) return;
@@ -133,12 +148,14 @@ export async function streamStatusUpdated(
     "status.update",
     candidates.filter((id) => allowed.has(id)),
     listPairs(listRows.filter((r) => allowed.has(r.accountId))),
+    key,
   );
 }
 
 export async function streamStatusDeleted(
   services: Services,
   e: DomainEvents["status.deleted"],
+  key?: string,
 ): Promise<void> {
   const recipients = await deleteRecipients(services.db, e);
   // The lists that held it can't be computed once the row is gone; a list only holds
@@ -150,9 +167,10 @@ export async function streamStatusDeleted(
     recipients,
     allLists: true,
     payload: e.statusId,
+    ...(key ? { key } : {}),
   });
   if (e.visibility === "public" && !e.reblogOfId) {
-    await publishPublicDelete(services, e.statusId, [e.accountId]);
+    await publishPublicDelete(services, e.statusId, [e.accountId], key);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type PublicMessage,
 } from "./channels.ts";
 import { type CloseReason, type Member, StreamConnection, type StreamSink } from "./connection.ts";
+import { RecentKeys } from "./delivered.ts";
 import { filterPayload, ViewerFilters } from "./viewer-filters.ts";
 
 export {
@@ -50,6 +51,8 @@ export class StreamingHub {
   readonly #channels = new Map<string, PublicEntry>();
   readonly #connections = new Set<StreamConnection>();
   readonly #byAccount = new Map<string, Set<StreamConnection>>();
+  /** Keys of the messages written lately, per channel: a repeated event is dropped. */
+  readonly #delivered = new RecentKeys();
   #shared: Promise<(() => Promise<void>)[]> | undefined;
   /** Addressed messages in order, although filter loading is asynchronous. */
   #addressedQueue: Promise<void> = Promise.resolve();
@@ -125,7 +128,7 @@ export class StreamingHub {
         members: new Set(),
         queue: Promise.resolve(),
         subscribed: this.services.pubsub.subscribe(channel, (raw) => {
-          created.queue = created.queue.then(() => this.#deliverPublic(created, raw));
+          created.queue = created.queue.then(() => this.#deliverPublic(channel, created, raw));
         }),
       };
       entry = created;
@@ -194,6 +197,7 @@ export class StreamingHub {
   async #deliverAddressed(raw: string): Promise<void> {
     try {
       const message = JSON.parse(raw) as AddressedMessage;
+      if (message.key && !this.#delivered.first(`${ADDRESSED_CHANNEL} ${message.key}`)) return;
       if (message.event === "filters_changed") {
         for (const id of message.recipients) this.filters.forget(id);
       }
@@ -241,9 +245,10 @@ export class StreamingHub {
     }
   }
 
-  async #deliverPublic(entry: PublicEntry, raw: string): Promise<void> {
+  async #deliverPublic(channel: string, entry: PublicEntry, raw: string): Promise<void> {
     try {
       const message = JSON.parse(raw) as PublicMessage;
+      if (message.key && !this.#delivered.first(`${channel} ${message.key}`)) return;
       const members = [...entry.members];
       if (members.length === 0) return;
       const viewerIds = [...new Set(members.map((m) => m.connection.accountId))];

@@ -64,6 +64,8 @@ export interface PublicStatusEvent {
   local: boolean;
   /** Author and boosted author: viewers related to them by a block or mute are skipped. */
   accountIds: string[];
+  /** The event's key (src/streaming/direct.ts), when it may be published twice. */
+  key?: string;
 }
 
 /** Sends a public status to the public and hashtag streams. Callers pass public statuses only. */
@@ -73,6 +75,7 @@ export async function publishStatus(services: Services, e: PublicStatusEvent): P
     payload: JSON.stringify(e.status),
     accountIds: e.accountIds,
     statusId: e.status.id,
+    ...(e.key ? { key: e.key } : {}),
   };
   const body = JSON.stringify(message);
   const channels = e.streams.map((s) => publicChannel(s));
@@ -88,8 +91,15 @@ export async function publishPublicDelete(
   services: Services,
   statusId: string,
   accountIds: string[],
+  key?: string,
 ): Promise<void> {
-  const message: PublicMessage = { event: "delete", payload: statusId, accountIds, statusId };
+  const message: PublicMessage = {
+    event: "delete",
+    payload: statusId,
+    accountIds,
+    statusId,
+    ...(key ? { key } : {}),
+  };
   await services.pubsub.publish(PUBLIC_DELETE_CHANNEL, JSON.stringify(message));
 }
 

@@ -137,7 +137,7 @@ function compiledHomeQuery(
   const now = new Date();
   const { compiled, slots } = template;
   const parameters = compiled.parameters.map((p, i) => {
-    const slot = slots[i];
+    const slot = slots[i] ?? null;
     return slot === null ? p : slot === "now" ? now : values[slot];
   });
   return { compiled: { ...compiled, parameters }, reverse: template.reverse };

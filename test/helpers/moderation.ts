@@ -2,11 +2,18 @@
 // actors (on loopback hosts) made known to the server the way a real server meets them.
 import { expect } from "vitest";
 import type { Role } from "../../src/infra/db/schema.ts";
+import type { JsonResponse } from "./api.ts";
 import { createUserWithToken } from "./auth.ts";
 import { until } from "./queue-backends.ts";
 import type { RemoteActor, RemoteHosts } from "./remote-actors.ts";
 import { signedPost } from "./remote-actors.ts";
 import type { TestContext } from "./services.ts";
+
+// The JSON request helper is shared with every API test; re-exported for the moderation ones.
+export { call, type JsonResponse } from "./api.ts";
+
+/** Staff scopes without `follow`: what the admin API tests give their staff tokens. */
+export const STAFF_SCOPES = ["read", "write", "admin:read", "admin:write"];
 
 export const ADMIN_SCOPES = ["read", "write", "follow", "admin:read", "admin:write"];
 
@@ -23,34 +30,6 @@ export async function userWithRole(
   });
   await ctx.services.db.updateTable("users").set({ role }).where("id", "=", user.user.id).execute();
   return user;
-}
-
-export interface JsonResponse {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: test bodies are inspected field by field
-  body: any;
-  headers: Headers;
-}
-
-export async function call(
-  ctx: TestContext,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<JsonResponse> {
-  const headers: Record<string, string> = {};
-  // GET and DELETE carry no body; the parameters of a GET belong in the query.
-  if (method === "GET" || method === "HEAD") body = undefined;
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await ctx.app.request(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
 }
 
 /** Expects `status`, showing the body when it differs (easier failures). */

@@ -11,6 +11,7 @@ import {
   notifyStatusUpdated,
   withdrawNotifications,
 } from "../../src/notifications/create.ts";
+import { notifyStaffOfReport, notifyStaffOfSignUp } from "../../src/notifications/staff.ts";
 import type { Services } from "../../src/services.ts";
 
 /** Announces new notifications, so push, email and streaming each handle them as a job. */
@@ -72,6 +73,12 @@ export const notificationsSubscriber: Subscriber = {
       fromAccountId: accountId,
       accountId: targetAccountId,
     });
+  },
+  "report.created": async (services, { reportId }) => {
+    await announce(services, await notifyStaffOfReport(services.db, reportId));
+  },
+  "account.signed_up": async (services, { accountId }) => {
+    await announce(services, await notifyStaffOfSignUp(services.db, accountId));
   },
   "block.created": async ({ db }, { accountId, targetAccountId }) => {
     await clearNotificationsFrom(db, accountId, targetAccountId);

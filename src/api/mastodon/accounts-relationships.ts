@@ -1,11 +1,11 @@
 // The signed-in user's relations to other accounts: follow, unfollow, remove_from_followers,
 // block, mute, note, endorse, and the batched reads (relationships, familiar_followers).
 // Every action answers with the new Relationship, as Mastodon does.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { getAccount } from "../../accounts/account-service.ts";
 import { serializeAccount } from "../../accounts/serializers.ts";
-import { currentAccount, requireAuth } from "../../auth/middleware.ts";
+import { type AccountRow, currentAccount, requireAuth } from "../../auth/middleware.ts";
 import { queryParams, readParams } from "../../http/body.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { familiarFollowers } from "../../relationships/account-lists.ts";
@@ -24,6 +24,7 @@ import {
   unfollowAccount,
 } from "../../relationships/follow-service.ts";
 import { relationshipFor, relationshipsFor } from "../../relationships/relationship-service.ts";
+import type { Services } from "../../services.ts";
 import { idList, parseParams, railsBoolean } from "./accounts-params.ts";
 
 const READ_FOLLOWS = ["read:follows"];
@@ -62,6 +63,85 @@ const noteParams = z.object({
     .transform((v) => v ?? "")
     .optional(),
 });
+
+/** What one POST /v1/accounts/:id/<action> does; the route then answers the Relationship. */
+type Action = (
+  services: Services,
+  viewer: AccountRow,
+  targetId: string,
+  c: Context<AppEnv>,
+) => Promise<unknown>;
+
+interface ActionRoute {
+  scopes: string[];
+  run: Action;
+}
+
+const ENDORSE: ActionRoute = {
+  scopes: WRITE_ACCOUNTS,
+  run: (services, viewer, targetId) => endorseAccount(services, viewer.id, targetId),
+};
+const UNENDORSE: ActionRoute = {
+  scopes: WRITE_ACCOUNTS,
+  run: (services, viewer, targetId) => unendorseAccount(services, viewer.id, targetId),
+};
+
+// Each action with its scope. Only the ones that take parameters read the body.
+const ACTIONS: Record<string, ActionRoute> = {
+  follow: {
+    scopes: WRITE_FOLLOWS,
+    run: async (services, viewer, targetId, c) => {
+      const params = parseParams(followParams, await readParams(c));
+      await followAccount(services, viewer, targetId, {
+        reblogs: params.reblogs,
+        notify: params.notify,
+        languages: params.languages,
+      });
+    },
+  },
+  unfollow: {
+    scopes: WRITE_FOLLOWS,
+    run: (services, viewer, targetId) => unfollowAccount(services, viewer.id, targetId),
+  },
+  remove_from_followers: {
+    scopes: WRITE_FOLLOWS,
+    run: (services, viewer, targetId) => removeFromFollowers(services, viewer.id, targetId),
+  },
+  block: {
+    scopes: WRITE_BLOCKS,
+    run: (services, viewer, targetId) => blockAccount(services, viewer.id, targetId),
+  },
+  unblock: {
+    scopes: WRITE_BLOCKS,
+    run: (services, viewer, targetId) => unblockAccount(services, viewer.id, targetId),
+  },
+  mute: {
+    scopes: WRITE_MUTES,
+    run: async (services, viewer, targetId, c) => {
+      const params = parseParams(muteParams, await readParams(c));
+      await muteAccount(services, viewer.id, targetId, {
+        notifications: params.notifications,
+        durationSeconds: params.duration,
+      });
+    },
+  },
+  unmute: {
+    scopes: WRITE_MUTES,
+    run: (services, viewer, targetId) => unmuteAccount(services, viewer.id, targetId),
+  },
+  note: {
+    scopes: WRITE_ACCOUNTS,
+    run: async (services, viewer, targetId, c) => {
+      const params = parseParams(noteParams, await readParams(c));
+      await setAccountNote(services, viewer.id, targetId, params.comment ?? "");
+    },
+  },
+  // `pin`/`unpin` are the pre-4.4 names of endorse/unendorse; older apps still call them.
+  endorse: ENDORSE,
+  pin: ENDORSE,
+  unendorse: UNENDORSE,
+  unpin: UNENDORSE,
+};
 
 export function accountRelationshipRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -108,94 +188,15 @@ export function accountRelationshipRoutes(): Hono<AppEnv> {
     );
   });
 
-  app.post("/v1/accounts/:id/follow", requireAuth(WRITE_FOLLOWS), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    const params = parseParams(followParams, await readParams(c));
-    await followAccount(services, viewer, target.id, {
-      reblogs: params.reblogs,
-      notify: params.notify,
-      languages: params.languages,
+  // Registered in the table's order, after the fixed paths above.
+  for (const [path, { scopes, run }] of Object.entries(ACTIONS)) {
+    app.post(`/v1/accounts/:id/${path}`, requireAuth(scopes), async (c) => {
+      const services = c.get("services");
+      const viewer = currentAccount(c);
+      const target = await getAccount(services.db, c.req.param("id"));
+      await run(services, viewer, target.id, c);
+      return c.json(await relationshipFor(services.db, viewer.id, target.id));
     });
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  app.post("/v1/accounts/:id/unfollow", requireAuth(WRITE_FOLLOWS), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    await unfollowAccount(services, viewer.id, target.id);
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  app.post("/v1/accounts/:id/remove_from_followers", requireAuth(WRITE_FOLLOWS), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    await removeFromFollowers(services, viewer.id, target.id);
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  app.post("/v1/accounts/:id/block", requireAuth(WRITE_BLOCKS), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    await blockAccount(services, viewer.id, target.id);
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  app.post("/v1/accounts/:id/unblock", requireAuth(WRITE_BLOCKS), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    await unblockAccount(services, viewer.id, target.id);
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  app.post("/v1/accounts/:id/mute", requireAuth(WRITE_MUTES), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    const params = parseParams(muteParams, await readParams(c));
-    await muteAccount(services, viewer.id, target.id, {
-      notifications: params.notifications,
-      durationSeconds: params.duration,
-    });
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  app.post("/v1/accounts/:id/unmute", requireAuth(WRITE_MUTES), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    await unmuteAccount(services, viewer.id, target.id);
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  app.post("/v1/accounts/:id/note", requireAuth(WRITE_ACCOUNTS), async (c) => {
-    const services = c.get("services");
-    const viewer = currentAccount(c);
-    const target = await getAccount(services.db, c.req.param("id"));
-    const params = parseParams(noteParams, await readParams(c));
-    await setAccountNote(services, viewer.id, target.id, params.comment ?? "");
-    return c.json(await relationshipFor(services.db, viewer.id, target.id));
-  });
-
-  // `pin`/`unpin` are the pre-4.4 names of endorse/unendorse; older apps still call them.
-  for (const [paths, action] of [
-    [["endorse", "pin"], endorseAccount],
-    [["unendorse", "unpin"], unendorseAccount],
-  ] as const) {
-    for (const path of paths) {
-      app.post(`/v1/accounts/:id/${path}`, requireAuth(WRITE_ACCOUNTS), async (c) => {
-        const services = c.get("services");
-        const viewer = currentAccount(c);
-        const target = await getAccount(services.db, c.req.param("id"));
-        await action(services, viewer.id, target.id);
-        return c.json(await relationshipFor(services.db, viewer.id, target.id));
-      });
-    }
   }
 
   return app;

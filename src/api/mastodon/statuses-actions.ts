@@ -12,6 +12,7 @@ import * as actions from "../../statuses/interactions-service.ts";
 import { findVisibleStatus } from "../../statuses/queries.ts";
 import { type StatusRow, serializeStatus } from "../../statuses/serializer.ts";
 import { visibleTo } from "../../statuses/visibility.ts";
+import { applyPage } from "../../timelines/paging.ts";
 import {
   defaultVisibility,
   optionalViewer,
@@ -66,25 +67,14 @@ export function statusActionRoutes(): Hono<AppEnv> {
     const viewer = optionalViewer(c);
     const status = await findVisibleStatus(services.db, viewer?.id ?? null, c.req.param("id"));
     const page = pageParams(c);
-    let query = services.db
+    const query = services.db
       .selectFrom("favourites")
       .innerJoin("accounts", "accounts.id", "favourites.account_id")
       .selectAll("accounts")
       .select("favourites.id as cursor")
       .where("favourites.status_id", "=", status.reblog_of_id ?? status.id)
       .where("accounts.suspended_at", "is", null);
-    if (page.maxId) query = query.where("favourites.id", "<", page.maxId);
-    if (page.sinceId) query = query.where("favourites.id", ">", page.sinceId);
-    const rows = page.minId
-      ? (
-          await query
-            .where("favourites.id", ">", page.minId)
-            .orderBy("favourites.id", "asc")
-            .limit(page.limit)
-            .execute()
-        ).reverse()
-      : await query.orderBy("favourites.id", "desc").limit(page.limit).execute();
-    return accountList(c, rows);
+    return accountList(c, applyPage(query, "favourites.id", page));
   });
 
   app.get("/v1/statuses/:id/reblogged_by", async (c) => {
@@ -94,7 +84,7 @@ export function statusActionRoutes(): Hono<AppEnv> {
     const status = await findVisibleStatus(services.db, viewerId, c.req.param("id"));
     const page = pageParams(c);
     // A boost is itself a status: followers-only boosts are listed only to who may see them.
-    let query = services.db
+    const query = services.db
       .selectFrom("statuses")
       .innerJoin("accounts", "accounts.id", "statuses.account_id")
       .selectAll("accounts")
@@ -102,25 +92,20 @@ export function statusActionRoutes(): Hono<AppEnv> {
       .where("statuses.reblog_of_id", "=", status.reblog_of_id ?? status.id)
       .where("accounts.suspended_at", "is", null)
       .where(visibleTo(viewerId));
-    if (page.maxId) query = query.where("statuses.id", "<", page.maxId);
-    if (page.sinceId) query = query.where("statuses.id", ">", page.sinceId);
-    const rows = page.minId
-      ? (
-          await query
-            .where("statuses.id", ">", page.minId)
-            .orderBy("statuses.id", "asc")
-            .limit(page.limit)
-            .execute()
-        ).reverse()
-      : await query.orderBy("statuses.id", "desc").limit(page.limit).execute();
-    return accountList(c, rows);
+    return accountList(c, applyPage(query, "statuses.id", page));
   });
 
   return app;
 }
 
-function accountList(c: Context<AppEnv>, rows: (AccountRow & { cursor: string })[]): Response {
+/** Runs a paged query of accounts (each with its paging cursor) and answers the list. */
+async function accountList(
+  c: Context<AppEnv>,
+  paged: { query: { execute(): Promise<(AccountRow & { cursor: string })[]> }; reverse: boolean },
+): Promise<Response> {
   const { config } = c.get("services");
+  const found = await paged.query.execute();
+  const rows = paged.reverse ? found.reverse() : found;
   setLinkHeader(c, { newest: rows[0]?.cursor, oldest: rows.at(-1)?.cursor }, config.publicUrl);
   return c.json(rows.map(({ cursor: _, ...account }) => serializeAccount(account, config)));
 }

@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { log } from "../logging.ts";
 import { recordJobOutcome } from "../metrics.ts";
 import { durationToMs } from "../temporal.ts";
+import { ListenLoops } from "./listeners.ts";
 import {
   type JobQueue,
   QUEUE_NAMES,
@@ -72,8 +73,7 @@ export class BullMqMessageQueue implements JobQueue {
   readonly #prefix: string;
   readonly #concurrency: number;
   readonly #policy: RetryPolicy;
-  readonly #closing = new AbortController();
-  readonly #listening = new Set<Promise<void>>();
+  readonly #loops = new ListenLoops();
   #queue: Queue | undefined;
   #queueConnection: Redis | undefined;
 
@@ -152,12 +152,7 @@ export class BullMqMessageQueue implements JobQueue {
     handler: (message: unknown) => Promise<void> | void,
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
-    const signals = [this.#closing.signal];
-    if (options.signal) signals.push(options.signal);
-    const promise = this.#listen(handler, AbortSignal.any(signals));
-    this.#listening.add(promise);
-    void promise.finally(() => this.#listening.delete(promise));
-    return promise;
+    return this.#loops.start((signal) => this.#listen(handler, signal), options.signal);
   }
 
   async #listen(
@@ -231,8 +226,7 @@ export class BullMqMessageQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    this.#closing.abort();
-    await Promise.allSettled([...this.#listening]);
+    await this.#loops.close();
     const queue = this.#queue;
     this.#queue = undefined;
     if (queue) await queue.close().catch(() => {});

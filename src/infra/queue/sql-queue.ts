@@ -14,6 +14,7 @@ import { compareIds } from "../ids.ts";
 import { log } from "../logging.ts";
 import { recordJobOutcome } from "../metrics.ts";
 import { durationToMs } from "../temporal.ts";
+import { ListenLoops } from "./listeners.ts";
 import {
   type JobQueue,
   QUEUE_NAMES,
@@ -77,8 +78,7 @@ export class SqlMessageQueue implements JobQueue {
   readonly #policy: RetryPolicy;
   // Identifies this queue instance's claims; only for inspection and lease renewal.
   readonly #workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly #closing = new AbortController();
-  readonly #listening = new Set<Promise<void>>();
+  readonly #loops = new ListenLoops();
 
   constructor(db: Db, name: QueueName, opts: SqlQueueOptions) {
     this.#db = db;
@@ -250,12 +250,7 @@ export class SqlMessageQueue implements JobQueue {
     handler: (message: unknown) => Promise<void> | void,
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
-    const signals = [this.#closing.signal];
-    if (options.signal) signals.push(options.signal);
-    const promise = this.#listen(handler, AbortSignal.any(signals));
-    this.#listening.add(promise);
-    void promise.finally(() => this.#listening.delete(promise));
-    return promise;
+    return this.#loops.start((signal) => this.#listen(handler, signal), options.signal);
   }
 
   async #listen(
@@ -330,8 +325,7 @@ export class SqlMessageQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    this.#closing.abort();
-    await Promise.allSettled([...this.#listening]);
+    await this.#loops.close();
   }
 }
 

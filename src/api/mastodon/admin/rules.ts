@@ -1,11 +1,12 @@
 // /api/v1/admin/rules: the server rules (a Roost extension: Mastodon edits rules only in
 // its web admin). Listed publicly at /api/v1/instance/rules; manage_rules to change them.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { requireAuth } from "../../../auth/middleware.ts";
 import { requirePermission } from "../../../auth/roles.ts";
 import { readParams } from "../../../http/body.ts";
 import type { AppEnv } from "../../../http/types.ts";
+import type { Db } from "../../../infra/db/index.ts";
 import {
   activeRules,
   createRule,
@@ -13,6 +14,7 @@ import {
   findRule,
   RULE_HINT_MAX,
   RULE_TEXT_MAX,
+  type RuleRow,
   serializeRule,
   updateRule,
 } from "../../../instance/rules.ts";
@@ -35,6 +37,29 @@ const createParams = z.object({
 });
 const updateParams = createParams.partial();
 
+/** Makes a rule change and records it in the audit log, in one transaction. */
+function auditedChange(
+  c: Context<AppEnv>,
+  action: "create" | "update" | "destroy",
+  change: (trx: Db) => Promise<RuleRow>,
+): Promise<RuleRow> {
+  const actor = c.get("auth")!.account!.id;
+  return c
+    .get("services")
+    .db.transaction()
+    .execute(async (trx) => {
+      const row = await change(trx);
+      await recordAction(trx, {
+        accountId: actor,
+        action,
+        targetType: "Rule",
+        targetId: row.id,
+        humanIdentifier: row.text.slice(0, 100),
+      });
+      return row;
+    });
+}
+
 export function adminRuleRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -48,59 +73,20 @@ export function adminRuleRoutes(): Hono<AppEnv> {
 
   app.post("/v1/admin/rules", WRITE, ALLOWED, async (c) => {
     const input = parseWith(createParams, await readParams(c));
-    const actor = c.get("auth")!.account!.id;
-    const row = await c
-      .get("services")
-      .db.transaction()
-      .execute(async (trx) => {
-        const row = await createRule(trx, input);
-        await recordAction(trx, {
-          accountId: actor,
-          action: "create",
-          targetType: "Rule",
-          targetId: row.id,
-          humanIdentifier: row.text.slice(0, 100),
-        });
-        return row;
-      });
+    const row = await auditedChange(c, "create", (trx) => createRule(trx, input));
     return c.json(serializeRule(row));
   });
 
   app.put("/v1/admin/rules/:id", WRITE, ALLOWED, async (c) => {
     const input = parseWith(updateParams, await readParams(c));
-    const actor = c.get("auth")!.account!.id;
-    const row = await c
-      .get("services")
-      .db.transaction()
-      .execute(async (trx) => {
-        const row = await updateRule(trx, c.req.param("id"), input);
-        await recordAction(trx, {
-          accountId: actor,
-          action: "update",
-          targetType: "Rule",
-          targetId: row.id,
-          humanIdentifier: row.text.slice(0, 100),
-        });
-        return row;
-      });
+    const row = await auditedChange(c, "update", (trx) =>
+      updateRule(trx, c.req.param("id"), input),
+    );
     return c.json(serializeRule(row));
   });
 
   app.delete("/v1/admin/rules/:id", WRITE, ALLOWED, async (c) => {
-    const actor = c.get("auth")!.account!.id;
-    await c
-      .get("services")
-      .db.transaction()
-      .execute(async (trx) => {
-        const row = await deleteRule(trx, c.req.param("id"));
-        await recordAction(trx, {
-          accountId: actor,
-          action: "destroy",
-          targetType: "Rule",
-          targetId: row.id,
-          humanIdentifier: row.text.slice(0, 100),
-        });
-      });
+    await auditedChange(c, "destroy", (trx) => deleteRule(trx, c.req.param("id")));
     return c.json({});
   });
 
