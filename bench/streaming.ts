@@ -4,7 +4,8 @@
 //  1. BENCH_POSTS public posts, one at a time: the time from sending POST /api/v1/statuses
 //     until each client has the `update`, p50 and p99 over every (post, client) pair;
 //  2. BENCH_DMS direct messages to one follower: the time until that follower has it.
-// Loopback only, and bounded: each post waits at most 30 s for its events.
+// Loopback only, and bounded: each post waits at most 30 s for its events. BENCH_CLIENTS,
+// BENCH_POSTS, BENCH_DMS and BENCH_GAP_MS (pause between posts) adjust it.
 //   npm run bench:streaming
 import { randomBytes } from "node:crypto";
 import os from "node:os";
@@ -22,6 +23,11 @@ const DB = "roost_bench_streaming";
 const CLIENTS = Number(process.env.BENCH_CLIENTS || 1000);
 const POSTS = Number(process.env.BENCH_POSTS || 20);
 const DMS = Number(process.env.BENCH_DMS || 20);
+// The pause after each post's last receipt. The previous post's other jobs (fan-out,
+// notifications, federation) are still running then, so the default pauses (200 ms after a
+// post, 100 ms after a direct message) measure a post landing on a busy server; a long one
+// (BENCH_GAP_MS=3000) one landing on a quieter server.
+const GAP_MS = process.env.BENCH_GAP_MS ? Number(process.env.BENCH_GAP_MS) : undefined;
 const WAIT_MS = 30_000;
 
 /** The status id of an `update` frame: `{"stream":[..],"event":"update","payload":"{\"id\":\"1\"`. */
@@ -132,7 +138,7 @@ async function main() {
 
   const roost = await startRoost(env);
   const wsUrl = roost.url.replace(/^http/, "ws");
-  // id -> per-client receipt times, filled by the message handlers.
+  // id -> per-client receipt times, filled by the message handlers (collect() removes them).
   const received = new Map<string, number[]>();
   const sockets: WebSocket[] = [];
   // How long each POST itself took: the part of every latency below spent before the
@@ -153,7 +159,12 @@ async function main() {
               // process, so fully parsing each frame would delay every later client's
               // timestamp by the parsing of all earlier ones and measure the benchmark.
               const id = UPDATE_ID.exec(String(data))?.[1];
-              if (id) received.get(id)?.push(at);
+              if (!id) return;
+              // Kept even before the POST's answer has told us the id: an event may beat
+              // its answer, and dropping it was counted as a lost event.
+              const times = received.get(id);
+              if (times) times.push(at);
+              else received.set(id, [at]);
             });
             ws.once("open", () => resolve(ws));
             ws.once("error", reject);
@@ -202,7 +213,7 @@ async function main() {
       missing += CLIENTS - latencies.length;
       all.push(...latencies);
       lastPerPost.push(Math.max(...latencies));
-      await sleep(200);
+      await sleep(GAP_MS ?? 200);
     }
     all.sort((a, b) => a - b);
     lastPerPost.sort((a, b) => a - b);
@@ -231,7 +242,7 @@ async function main() {
         dms.push(latency);
         afterAnswer.push(latency - took);
       }
-      await sleep(100);
+      await sleep(GAP_MS ?? 100);
     }
     dms.sort((a, b) => a - b);
     log(

@@ -10,6 +10,8 @@ import { startTracing } from "./infra/tracing.ts";
 import { createServices } from "./services.ts";
 import { attachStreaming } from "./streaming/websocket.ts";
 
+const KEEP_ALIVE_MS = 65_000;
+
 export async function runServer(config: Config): Promise<void> {
   const startedAt = performance.now();
   await setupLogging(config.logLevel);
@@ -25,6 +27,9 @@ export async function runServer(config: Config): Promise<void> {
   const server = requests
     ? serve({ fetch: requests.fetch, port: config.port, hostname: config.host })
     : undefined;
+  // Idle keep-alive connections outlive a reverse proxy's (60 s for most): with Node's 5 s
+  // default, a proxy can send a request down a connection in the instant Node closes it.
+  if (server) (server as Server).keepAliveTimeout = KEEP_ALIVE_MS;
   // The streaming API's WebSocket endpoint: upgrades never reach Hono.
   const streaming = server ? attachStreaming(server as Server, services) : undefined;
   if (server) {

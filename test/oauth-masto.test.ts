@@ -1,25 +1,23 @@
 // A real client library against a real socket: masto (v7) registers an app, obtains tokens
 // with its multipart token request, verifies and revokes them.
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { createOAuthAPIClient, createRestAPIClient } from "masto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createUser } from "./helpers/oauth.ts";
+import { type ServedApp, serveApp } from "./helpers/serve.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
 describe("masto client", () => {
   let ctx: TestContext;
-  let server: ReturnType<typeof serve>;
+  let served: ServedApp;
   let url: string;
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    server = serve({ fetch: ctx.app.fetch, port: 0, hostname: "127.0.0.1" });
-    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(ctx.app.fetch);
+    url = served.url;
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await served?.close();
     await ctx?.close();
   });
 

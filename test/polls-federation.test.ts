@@ -7,6 +7,7 @@ import { onCreate } from "../federation/inbox/create.ts";
 import { onUpdate } from "../federation/inbox/update.ts";
 import { sendPollUpdate, sendPollVotes } from "../federation/outbox.ts";
 import { runPollExpiry } from "../src/polls/jobs.ts";
+import { call } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import {
   type FixtureFederation,
@@ -91,26 +92,13 @@ async function receive(json: Json) {
   }
 }
 
-async function call(method: string, path: string, token: string | null, body?: Json) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body) headers["content-type"] = "application/json";
-  const res = await ctx.app.request(path, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
 async function statusOf(uri: string): Promise<Json> {
   const row = await ctx.services.db
     .selectFrom("statuses")
     .select("id")
     .where("uri", "=", uri)
     .executeTakeFirstOrThrow();
-  const res = await call("GET", `/api/v1/statuses/${row.id}`, karen.token);
+  const res = await call(ctx, "GET", `/api/v1/statuses/${row.id}`, karen.token);
   expect(res.status).toBe(200);
   expectSchema("Status", res.body);
   return res.body;
@@ -137,7 +125,7 @@ describe("receiving Questions", () => {
       { title: "I can't even fit a funny", votes_count: 1 },
     ]);
     // Ended: no more votes.
-    const vote = await call("POST", `/api/v1/polls/${status.poll.id}/votes`, karen.token, {
+    const vote = await call(ctx, "POST", `/api/v1/polls/${status.poll.id}/votes`, karen.token, {
       choices: [0],
     });
     expect(vote.status).toBe(422);
@@ -175,7 +163,7 @@ describe("voting on a remote poll", () => {
   it("counts the vote here, sends it to the poll's author, and notifies at the end", async () => {
     const status = await statusOf(MISSKEY_POLL);
     const pollId = status.poll.id;
-    const res = await call("POST", `/api/v1/polls/${pollId}/votes`, karen.token, {
+    const res = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, karen.token, {
       choices: [0],
     });
     expect(res.status).toBe(200);
@@ -214,10 +202,10 @@ describe("voting on a remote poll", () => {
     (final.oneOf as Json)[0].replies.totalItems = 5;
     lookups.set(MISSKEY_POLL, await fed.parse(Question, final));
     await runPollExpiry(ctx.services, pollId);
-    const after = await call("GET", `/api/v1/polls/${pollId}`, karen.token);
+    const after = await call(ctx, "GET", `/api/v1/polls/${pollId}`, karen.token);
     expect(after.body.options.map((o: Json) => o.votes_count)).toEqual([5, 1]);
     expect(after.body.expired).toBe(true);
-    const notes = await call("GET", "/api/v1/notifications?types[]=poll", karen.token);
+    const notes = await call(ctx, "GET", "/api/v1/notifications?types[]=poll", karen.token);
     expect(notes.body).toHaveLength(1);
     expect(notes.body[0].status.id).toBe(status.id);
     expect(notes.body[0].account.acct).toMatch(/^7v1w1r8ce6@miss\.local$/);
@@ -226,7 +214,7 @@ describe("voting on a remote poll", () => {
 
 describe("our polls", () => {
   async function localPoll(options: Json) {
-    const res = await call("POST", "/api/v1/statuses", karen.token, {
+    const res = await call(ctx, "POST", "/api/v1/statuses", karen.token, {
       status: "Local poll",
       poll: options,
     });
@@ -236,7 +224,9 @@ describe("our polls", () => {
 
   it("serves a poll as a Question from the object dispatcher", async () => {
     const status = await localPoll({ options: ["Up", "Down"], expires_in: 600, multiple: true });
-    await call("POST", `/api/v1/polls/${status.poll.id}/votes`, lou.token, { choices: [0, 1] });
+    await call(ctx, "POST", `/api/v1/polls/${status.poll.id}/votes`, lou.token, {
+      choices: [0, 1],
+    });
     const res = await ctx.app.request(new URL(status.uri).pathname, {
       headers: { accept: "application/activity+json" },
     });
@@ -273,7 +263,7 @@ describe("our polls", () => {
     };
     await receive(vote);
     await receive(vote);
-    const poll = await call("GET", `/api/v1/polls/${status.poll.id}`, karen.token);
+    const poll = await call(ctx, "GET", `/api/v1/polls/${status.poll.id}`, karen.token);
     expect(poll.body.options.map((o: Json) => o.votes_count)).toEqual([0, 1]);
     expect(poll.body.voters_count).toBe(1);
     const stored = await ctx.services.db
@@ -282,7 +272,7 @@ describe("our polls", () => {
       .where("uri", "=", `${RINPATCH}#votes/387`)
       .executeTakeFirst();
     expect(stored).toBeUndefined();
-    const parent = await call("GET", `/api/v1/statuses/${status.id}`, karen.token);
+    const parent = await call(ctx, "GET", `/api/v1/statuses/${status.id}`, karen.token);
     expect(parent.body.replies_count).toBe(0);
 
     // A second vote by the same account on a single-choice poll is not counted.
@@ -291,7 +281,7 @@ describe("our polls", () => {
       id: `${RINPATCH}#votes/388/activity`,
       object: { ...vote.object, id: `${RINPATCH}#votes/388`, name: "Yes" },
     });
-    const again = await call("GET", `/api/v1/polls/${status.poll.id}`, karen.token);
+    const again = await call(ctx, "GET", `/api/v1/polls/${status.poll.id}`, karen.token);
     expect(again.body.votes_count).toBe(1);
 
     // The Update with the new totals, to followers and to the remote voter.
@@ -311,7 +301,7 @@ describe("our polls", () => {
 
   it("keeps hidden totals from other servers until the end", async () => {
     const status = await localPoll({ options: ["A", "B"], expires_in: 600, hide_totals: true });
-    await call("POST", `/api/v1/polls/${status.poll.id}/votes`, lou.token, { choices: [1] });
+    await call(ctx, "POST", `/api/v1/polls/${status.poll.id}/votes`, lou.token, { choices: [1] });
     const open = await ctx.app.request(new URL(status.uri).pathname, {
       headers: { accept: "application/activity+json" },
     });

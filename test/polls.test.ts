@@ -1,15 +1,15 @@
 // Polls through the Mastodon API: creating with a status (JSON and form encoding), the
 // checks, reading, voting (single, multiple, hidden totals), visibility, edits, and the
 // `poll` notifications at the end, made by the worker (polled for).
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { createRestAPIClient, type mastodon } from "masto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { durationToMs } from "../src/infra/temporal.ts";
 import { enqueueJob } from "../workers/jobs.ts";
+import { call } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import { eventually } from "./helpers/scenario.ts";
+import { type ServedApp, serveApp } from "./helpers/serve.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
 type User = Awaited<ReturnType<typeof createUserWithToken>>;
@@ -17,7 +17,7 @@ type User = Awaited<ReturnType<typeof createUserWithToken>>;
 type Json = any;
 
 let ctx: TestContext;
-let server: ReturnType<typeof serve>;
+let served: ServedApp;
 let url: string;
 let alice: User;
 let bob: User;
@@ -27,9 +27,8 @@ let bobApi: mastodon.rest.Client;
 
 beforeAll(async () => {
   ctx = await createTestContext({}, { workers: true });
-  server = serve({ fetch: ctx.app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serveApp(ctx.app.fetch);
+  url = served.url;
   alice = await createUserWithToken(ctx, { username: "pollalice" });
   bob = await createUserWithToken(ctx, { username: "pollbob" });
   carol = await createUserWithToken(ctx, { username: "pollcarol" });
@@ -37,33 +36,12 @@ beforeAll(async () => {
   bobApi = createRestAPIClient({ url, accessToken: bob.token });
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await served?.close();
   await ctx?.close();
 });
 
-async function call(
-  method: string,
-  path: string,
-  token: string | null,
-  body?: Record<string, unknown> | URLSearchParams,
-): Promise<{ status: number; body: Json }> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  let payload: string | undefined;
-  if (body instanceof URLSearchParams) {
-    headers["content-type"] = "application/x-www-form-urlencoded";
-    payload = body.toString();
-  } else if (body) {
-    headers["content-type"] = "application/json";
-    payload = JSON.stringify(body);
-  }
-  const res = await ctx.app.request(path, { method, headers, body: payload });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
 async function getPoll(id: string, token: string | null) {
-  const res = await call("GET", `/api/v1/polls/${id}`, token);
+  const res = await call(ctx, "GET", `/api/v1/polls/${id}`, token);
   if (res.status === 200) expectResponseSchema("GET", "/api/v1/polls/{id}", 200, res.body);
   return res;
 }
@@ -91,7 +69,7 @@ describe("creating a poll", () => {
     const expiresAt = Date.parse(poll.expiresAt!);
     expect(Math.abs(expiresAt - (Date.now() + 3600_000))).toBeLessThan(60_000);
 
-    const raw = await call("GET", `/api/v1/statuses/${status.id}`, alice.token);
+    const raw = await call(ctx, "GET", `/api/v1/statuses/${status.id}`, alice.token);
     expect(raw.status).toBe(200);
     expectSchema("Status", raw.body);
     expect(raw.body.poll.id).toBe(poll.id);
@@ -107,7 +85,7 @@ describe("creating a poll", () => {
     form.append("poll[expires_in]", "600");
     form.append("poll[multiple]", "true");
     form.append("poll[hide_totals]", "1");
-    const res = await call("POST", "/api/v1/statuses", alice.token, form);
+    const res = await call(ctx, "POST", "/api/v1/statuses", alice.token, form);
     expect(res.status).toBe(200);
     expectSchema("Status", res.body);
     expect(res.body.poll.multiple).toBe(true);
@@ -130,18 +108,18 @@ describe("creating a poll", () => {
       [{ options: ["a", "b"], expires_in: "soon" }, /not a number/],
     ];
     for (const [poll, message] of cases) {
-      const res = await call("POST", "/api/v1/statuses", alice.token, { status: "x", poll });
+      const res = await call(ctx, "POST", "/api/v1/statuses", alice.token, { status: "x", poll });
       expect(res.status, JSON.stringify(poll)).toBe(422);
       expectSchema("Error", res.body);
       expect(res.body.error).toMatch(message);
     }
     // Exactly at the bounds is fine; 50 characters counted as people count them.
-    const ok = await call("POST", "/api/v1/statuses", alice.token, {
+    const ok = await call(ctx, "POST", "/api/v1/statuses", alice.token, {
       status: "bounds",
       poll: { options: ["a", "🐢".repeat(50)], expires_in: 300 },
     });
     expect(ok.status).toBe(200);
-    const long = await call("POST", "/api/v1/statuses", alice.token, {
+    const long = await call(ctx, "POST", "/api/v1/statuses", alice.token, {
       status: "bounds",
       poll: { options: ["a", "b"], expires_in: 2_629_746 },
     });
@@ -149,7 +127,7 @@ describe("creating a poll", () => {
   });
 
   it("refuses a poll together with media", async () => {
-    const res = await call("POST", "/api/v1/statuses", alice.token, {
+    const res = await call(ctx, "POST", "/api/v1/statuses", alice.token, {
       status: "with media",
       media_ids: ["1234"],
       poll: { options: ["a", "b"], expires_in: 600 },
@@ -159,7 +137,7 @@ describe("creating a poll", () => {
   });
 
   it("advertises the limits in the instance configuration", async () => {
-    const res = await call("GET", "/api/v2/instance", null);
+    const res = await call(ctx, "GET", "/api/v2/instance", null);
     expect(res.body.configuration.polls).toEqual({
       max_options: 4,
       max_characters_per_option: 50,
@@ -183,31 +161,31 @@ describe("voting", () => {
     expect(voted.voted).toBe(true);
     expect(voted.ownVotes).toEqual([1]);
 
-    const again = await call("POST", `/api/v1/polls/${pollId}/votes`, bob.token, {
+    const again = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, bob.token, {
       choices: [0],
     });
     expect(again.status).toBe(422);
     expect(again.body.error).toMatch(/already voted/);
-    const own = await call("POST", `/api/v1/polls/${pollId}/votes`, alice.token, {
+    const own = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, alice.token, {
       choices: [0],
     });
     expect(own.status).toBe(422);
     expect(own.body.error).toMatch(/own polls/);
-    const two = await call("POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
+    const two = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
       choices: [0, 1],
     });
     expect(two.status).toBe(422);
-    const bad = await call("POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
+    const bad = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
       choices: [7],
     });
     expect(bad.status).toBe(422);
     expect(bad.body.error).toMatch(/does not exist/);
-    const none = await call("POST", `/api/v1/polls/${pollId}/votes`, carol.token, {});
+    const none = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, carol.token, {});
     expect(none.status).toBe(400);
 
     // Form encoding, as most apps send it.
     const form = new URLSearchParams([["choices[]", "0"]]);
-    const carolVote = await call("POST", `/api/v1/polls/${pollId}/votes`, carol.token, form);
+    const carolVote = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, carol.token, form);
     expect(carolVote.status).toBe(200);
     expectResponseSchema("POST", "/api/v1/polls/{id}/votes", 200, carolVote.body);
     expect(carolVote.body.options.map((o: Json) => o.votes_count)).toEqual([1, 1]);
@@ -219,7 +197,7 @@ describe("voting", () => {
     expect(anonymous.status).toBe(200);
     expect(anonymous.body.votes_count).toBe(2);
     expect(anonymous.body).not.toHaveProperty("voted");
-    const rendered = await call("GET", `/api/v1/statuses/${status.id}`, bob.token);
+    const rendered = await call(ctx, "GET", `/api/v1/statuses/${status.id}`, bob.token);
     expect(rendered.body.poll.own_votes).toEqual([1]);
   });
 
@@ -238,11 +216,11 @@ describe("voting", () => {
     expect(more.votesCount).toBe(3);
     expect(more.votersCount).toBe(1);
     expect(more.ownVotes).toEqual([0, 1, 2]);
-    const repeat = await call("POST", `/api/v1/polls/${pollId}/votes`, bob.token, {
+    const repeat = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, bob.token, {
       choices: [0],
     });
     expect(repeat.status).toBe(422);
-    const carolVote = await call("POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
+    const carolVote = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
       choices: ["1"],
     });
     expect(carolVote.body.voters_count).toBe(2);
@@ -255,7 +233,7 @@ describe("voting", () => {
       poll: { options: ["A", "B"], expiresIn: 600, hideTotals: true },
     });
     const pollId = status.poll!.id;
-    const voted = await call("POST", `/api/v1/polls/${pollId}/votes`, bob.token, {
+    const voted = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, bob.token, {
       choices: [0],
     });
     expect(voted.body.votes_count).toBe(1);
@@ -271,7 +249,7 @@ describe("voting", () => {
     const ended = await getPoll(pollId, carol.token);
     expect(ended.body.expired).toBe(true);
     expect(ended.body.options.map((o: Json) => o.votes_count)).toEqual([1, 0]);
-    const late = await call("POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
+    const late = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, carol.token, {
       choices: [1],
     });
     expect(late.status).toBe(422);
@@ -279,7 +257,7 @@ describe("voting", () => {
   });
 
   it("hides a poll whose status the viewer may not see (404)", async () => {
-    const status = await call("POST", "/api/v1/statuses", alice.token, {
+    const status = await call(ctx, "POST", "/api/v1/statuses", alice.token, {
       status: "followers only",
       visibility: "private",
       poll: { options: ["A", "B"], expires_in: 600 },
@@ -288,7 +266,9 @@ describe("voting", () => {
     expect((await getPoll(pollId, alice.token)).status).toBe(200);
     expect((await getPoll(pollId, bob.token)).status).toBe(404);
     expect((await getPoll(pollId, null)).status).toBe(404);
-    const vote = await call("POST", `/api/v1/polls/${pollId}/votes`, bob.token, { choices: [0] });
+    const vote = await call(ctx, "POST", `/api/v1/polls/${pollId}/votes`, bob.token, {
+      choices: [0],
+    });
     expect(vote.status).toBe(404);
     expect((await getPoll("999999999", alice.token)).status).toBe(404);
     expect((await getPoll("nope", alice.token)).status).toBe(404);
@@ -305,7 +285,7 @@ describe("editing and deleting", () => {
     await bobApi.v1.polls.$select(pollId).votes.create({ choices: [0] });
 
     // Same options, another expiry: the votes stay.
-    const same = await call("PUT", `/api/v1/statuses/${status.id}`, alice.token, {
+    const same = await call(ctx, "PUT", `/api/v1/statuses/${status.id}`, alice.token, {
       status: "Edit me (longer)",
       poll: { options: ["A", "B"], expires_in: 7200 },
     });
@@ -314,7 +294,7 @@ describe("editing and deleting", () => {
     expect(same.body.poll.votes_count).toBe(1);
     expect(Date.parse(same.body.poll.expires_at)).toBeGreaterThan(Date.now() + 3600_000);
 
-    const changed = await call("PUT", `/api/v1/statuses/${status.id}`, alice.token, {
+    const changed = await call(ctx, "PUT", `/api/v1/statuses/${status.id}`, alice.token, {
       status: "Edit me",
       poll: { options: ["A", "B", "C"], expires_in: 600 },
     });
@@ -327,14 +307,14 @@ describe("editing and deleting", () => {
     expect(seenByBob.body).toMatchObject({ votes_count: 0, voters_count: 0, own_votes: [] });
     expect(seenByBob.body.voted).toBe(false);
 
-    const dropped = await call("PUT", `/api/v1/statuses/${status.id}`, alice.token, {
+    const dropped = await call(ctx, "PUT", `/api/v1/statuses/${status.id}`, alice.token, {
       status: "No poll now",
     });
     expect(dropped.body.poll).toBeNull();
     expect((await getPoll(pollId, alice.token)).status).toBe(404);
 
     // The history shows each version's options.
-    const history = await call("GET", `/api/v1/statuses/${status.id}/history`, alice.token);
+    const history = await call(ctx, "GET", `/api/v1/statuses/${status.id}/history`, alice.token);
     expectResponseSchema("GET", "/api/v1/statuses/{id}/history", 200, history.body);
     expect(
       history.body.map((v: Json) => v.poll?.options.map((o: Json) => o.title) ?? null),
@@ -398,7 +378,7 @@ describe("the end of a poll", () => {
 
     for (const user of [alice, bob]) {
       const found = await eventually(async () => {
-        const res = await call("GET", "/api/v1/notifications?types[]=poll", user.token);
+        const res = await call(ctx, "GET", "/api/v1/notifications?types[]=poll", user.token);
         return res.body.length > 0 ? res.body : undefined;
       }, `poll notification for ${user.account.username}`);
       expectResponseSchema("GET", "/api/v1/notifications", 200, found);
@@ -408,7 +388,7 @@ describe("the end of a poll", () => {
       expect(found[0].status.id).toBe(status.id);
       expect(found[0].status.poll.expired).toBe(true);
     }
-    const carolSees = await call("GET", "/api/v1/notifications?types[]=poll", carol.token);
+    const carolSees = await call(ctx, "GET", "/api/v1/notifications?types[]=poll", carol.token);
     expect(carolSees.body).toEqual([]);
     // The second job found the notifications already there.
     const rows = await ctx.services.db

@@ -1,25 +1,23 @@
 // The account and relationship endpoints as a real app drives them: the masto (v7) client
 // over a real socket, following Link headers and sending multipart profile updates.
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { createRestAPIClient } from "masto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createUserWithToken } from "./helpers/auth.ts";
+import { type ServedApp, serveApp } from "./helpers/serve.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
 
 describe("masto client: accounts and relationships", () => {
   let ctx: TestContext;
-  let server: ReturnType<typeof serve>;
+  let served: ServedApp;
   let url: string;
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    server = serve({ fetch: ctx.app.fetch, port: 0, hostname: "127.0.0.1" });
-    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(ctx.app.fetch);
+    url = served.url;
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await served?.close();
     await ctx?.close();
   });
 

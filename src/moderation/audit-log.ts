@@ -1,9 +1,9 @@
 // The audit log of staff actions (Mastodon's Admin::ActionLog). Every moderation write
 // records one entry, inside the same transaction when the caller has one, so an action
 // and its record commit or roll back together.
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import type { PageParams } from "../http/pagination.ts";
-import type { Database } from "../infra/db/schema.ts";
+import type { AdminActionLogsTable, Database } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import { applyPage } from "../timelines/paging.ts";
 
@@ -38,16 +38,7 @@ export async function recordAction(db: Kysely<Database>, entry: AuditEntry): Pro
   return id;
 }
 
-export interface AuditRow {
-  id: string;
-  account_id: string | null;
-  action: string;
-  target_type: string;
-  target_id: string;
-  human_identifier: string | null;
-  details: Record<string, unknown>;
-  created_at: Date;
-}
+export type AuditRow = Selectable<AdminActionLogsTable>;
 
 export interface AuditQuery extends PageParams {
   accountId?: string;
@@ -64,6 +55,6 @@ export async function listActions(db: Kysely<Database>, q: AuditQuery): Promise<
   if (q.targetType) query = query.where("target_type", "=", q.targetType);
   if (q.targetId) query = query.where("target_id", "=", q.targetId);
   const page = applyPage(query, "admin_action_logs.id", q);
-  const rows = (await page.query.execute()) as AuditRow[];
+  const rows = await page.query.execute();
   return page.reverse ? rows.reverse() : rows;
 }

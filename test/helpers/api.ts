@@ -15,7 +15,7 @@ export async function call(
   ctx: TestContext,
   method: string,
   path: string,
-  token?: string,
+  token?: string | null,
   body?: unknown,
 ): Promise<JsonResponse> {
   const headers: Record<string, string> = {};
@@ -29,12 +29,10 @@ export async function call(
   }
   const res = await ctx.app.request(path, { method, headers, body: payload });
   const text = await res.text();
-  return {
-    res,
-    status: res.status,
-    body: text ? JSON.parse(text) : null,
-    headers: res.headers,
-  };
+  const answer = { status: res.status, body: text ? JSON.parse(text) : null } as JsonResponse;
+  // Not enumerable, so that a test can compare the whole answer with `{ status, body }`.
+  Object.defineProperties(answer, { res: { value: res }, headers: { value: res.headers } });
+  return answer;
 }
 
 /** Polls `check` until it gives a value (not undefined or false): for results made by workers. */

@@ -1,10 +1,9 @@
 // Shared pieces of the scenario tests: a Roost app with its workers served on a real
 // socket, masto clients for users signed in with the password grant, raw requests for
 // schema checks (masto camel-cases bodies), and polling for what the workers do later.
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { createOAuthAPIClient, createRestAPIClient, type mastodon } from "masto";
 import { confirmedUser } from "./auth-flow.ts";
+import { serveApp } from "./serve.ts";
 import { createTestContext, type TestContext } from "./services.ts";
 
 export const OOB = "urn:ietf:wg:oauth:2.0:oob";
@@ -23,9 +22,8 @@ export interface Scenario {
 /** A fresh backend with workers, its app on 127.0.0.1, and one registered OAuth app. */
 export async function startScenario(): Promise<Scenario> {
   const ctx = await createTestContext({}, { workers: true });
-  const server = serve({ fetch: ctx.app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const served = await serveApp(ctx.app.fetch);
+  const url = served.url;
   const registered = await createRestAPIClient({ url }).v1.apps.create({
     clientName: "Scenario app",
     redirectUris: OOB,
@@ -37,7 +35,7 @@ export async function startScenario(): Promise<Scenario> {
     url,
     app: { clientId: registered.clientId!, clientSecret: registered.clientSecret! },
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       await ctx.close();
     },
   };

@@ -1,10 +1,8 @@
 // Streaming clients for tests and the benchmark: a raw WebSocket that collects events, an SSE
 // reader over fetch, and a Roost app served with its WebSocket endpoint attached.
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import WebSocket from "ws";
 import { attachStreaming, type StreamingServer } from "../../src/streaming/websocket.ts";
+import { serveApp } from "./serve.ts";
 import type { TestContext } from "./services.ts";
 
 export interface StreamEventMessage {
@@ -147,16 +145,13 @@ export async function openSse(
 export async function serveWithStreaming(
   ctx: TestContext,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server = serve({ fetch: ctx.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  const streaming: StreamingServer = attachStreaming(server, ctx.services);
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const served = await serveApp(ctx.app.fetch);
+  const streaming: StreamingServer = attachStreaming(served.server, ctx.services);
   return {
-    url,
+    url: served.url,
     async close() {
       await streaming.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
     },
   };
 }

@@ -10,19 +10,13 @@
 // The marker is a plain SQL comment, so PGlite (embedded) and logs simply ignore it.
 import { createHash } from "node:crypto";
 import {
-  DummyDriver,
-  Kysely,
-  PostgresAdapter,
-  PostgresIntrospector,
   type PostgresPool,
   type PostgresPoolClient,
-  PostgresQueryCompiler,
   type RawBuilder,
   type SqlBool,
   sql,
 } from "kysely";
 import type pg from "pg";
-import type { Database } from "./schema.ts";
 
 export const PREPARE_MARKER = "/* roost:prepare */";
 
@@ -58,12 +52,21 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     // Everything else (other statements, cursors) goes to the client unchanged.
     const plain = client.query.bind(client) as (text: unknown, values?: unknown) => unknown;
+    // Statements this connection must no longer run by name (see below).
+    const stale = new Set<string>();
     const query = (text: unknown, values?: ReadonlyArray<unknown>) => {
       const name = typeof text === "string" ? statementName(text) : undefined;
-      if (name !== undefined) {
-        return client.query({ name, text: text as string, values: values as unknown[] });
-      }
-      return plain(text, values);
+      if (name === undefined || stale.has(name)) return plain(text, values);
+      return client
+        .query({ name, text: text as string, values: values as unknown[] })
+        .catch((error: { code?: string }) => {
+          // A migration changed the columns of a `select *` while this process kept the
+          // statement (a rolling deploy): PostgreSQL refuses the old statement ("cached plan
+          // must not change result type"). Run it unnamed on this connection from now on.
+          if (error.code !== "0A000") throw error;
+          stale.add(name);
+          return plain(text, values);
+        });
     };
     return {
       query: query as PostgresPoolClient["query"],
@@ -91,16 +94,3 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
 export function idIn(column: string, ids: readonly string[]): RawBuilder<SqlBool> {
   return sql<SqlBool>`${sql.ref(column)} = any(${ids}::bigint[])`;
 }
-
-/**
- * A Kysely instance that only compiles (PostgreSQL syntax, as both backends speak): for
- * queries compiled once and then run many times with other values (src/timelines/queries.ts).
- */
-export const queryCompiler = new Kysely<Database>({
-  dialect: {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new PostgresIntrospector(db),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-  },
-});
