@@ -71,7 +71,24 @@ export async function remoteRecipients(
   return rows.map(recipientOf);
 }
 
-/** Sends to the sender's followers (unless `followers` is false) and to `direct` recipients. */
+/** Whether any follower of `accountId` lives on another server. */
+export async function hasRemoteFollowers(services: Services, accountId: string): Promise<boolean> {
+  const row = await services.db
+    .selectFrom("follows")
+    .innerJoin("accounts", "accounts.id", "follows.account_id")
+    .select("follows.id")
+    .where("follows.target_account_id", "=", accountId)
+    .where("accounts.domain", "is not", null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Sends to the sender's followers (unless `followers` is false) and to `direct` recipients.
+ * Followers are skipped when none is remote: Fedify signs an activity before it looks for
+ * inboxes, and for an account followed only locally that is seconds of CPU for no one.
+ */
 export async function deliver(
   ctx: Ctx,
   sender: AccountRow,
@@ -84,7 +101,7 @@ export async function deliver(
     excludeBaseUris: [new URL(ctx.data.config.publicUrl)],
     orderingKey: options.orderingKey,
   };
-  if (options.followers) {
+  if (options.followers && (await hasRemoteFollowers(ctx.data, sender.id))) {
     await ctx.sendActivity({ identifier: sender.username }, "followers", activity, common);
   }
   if (options.direct.length > 0) {
