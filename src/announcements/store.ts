@@ -90,6 +90,24 @@ function checkRange(starts: Date | null, ends: Date | null): void {
   }
 }
 
+/** The audit-log entry of a staff change to an announcement, in the change's transaction. */
+function audit(
+  trx: Parameters<typeof recordAction>[0],
+  actorId: string,
+  action: string,
+  row: { id: string; text: string },
+  details?: Record<string, unknown>,
+) {
+  return recordAction(trx, {
+    accountId: actorId,
+    action,
+    targetType: "Announcement",
+    targetId: row.id,
+    humanIdentifier: label(row.text),
+    ...(details ? { details } : {}),
+  });
+}
+
 function label(text: string): string {
   return text.slice(0, 100);
 }
@@ -122,14 +140,7 @@ export async function createAnnouncement(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAction(trx, {
-      accountId: actorId,
-      action: "create",
-      targetType: "Announcement",
-      targetId: row.id,
-      humanIdentifier: label(row.text),
-      details: { published: publish },
-    });
+    await audit(trx, actorId, "create", row, { published: publish });
     return row;
   });
   if (publish) await emitEvent(services, "announcement.published", { announcementId: row.id });
@@ -171,13 +182,7 @@ export async function updateAnnouncement(
       .returningAll()
       .executeTakeFirst();
     if (!row) throw ApiError.notFound();
-    await recordAction(trx, {
-      accountId: actorId,
-      action: "update",
-      targetType: "Announcement",
-      targetId: row.id,
-      humanIdentifier: label(row.text),
-    });
+    await audit(trx, actorId, "update", row);
     return row;
   });
   if (row.published) {
@@ -199,13 +204,7 @@ export async function deleteAnnouncement(
       .returningAll()
       .executeTakeFirst();
     if (!row) throw ApiError.notFound();
-    await recordAction(trx, {
-      accountId: actorId,
-      action: "destroy",
-      targetType: "Announcement",
-      targetId: row.id,
-      humanIdentifier: label(row.text),
-    });
+    await audit(trx, actorId, "destroy", row);
     return row;
   });
   if (row.published) {
@@ -236,13 +235,7 @@ export async function setPublished(
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAction(trx, {
-      accountId: actorId,
-      action: published ? "publish" : "unpublish",
-      targetType: "Announcement",
-      targetId: row.id,
-      humanIdentifier: label(row.text),
-    });
+    await audit(trx, actorId, published ? "publish" : "unpublish", row);
     return { row, changed: before.published !== published };
   });
   if (published) {
