@@ -20,7 +20,7 @@ import { openDatabase } from "../src/infra/db/index.ts";
 import { migrateToLatest } from "../src/infra/db/migrate.ts";
 import { newId } from "../src/infra/ids.ts";
 import { issueAccessToken } from "../src/oauth/access-tokens.ts";
-import { benchEnv, recreateDatabase, startRoost } from "./lib.ts";
+import { benchEnv, peakRssMiB, recreateDatabase, startRoost } from "./lib.ts";
 
 const DB = "roost_bench_delivery";
 const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS || 1000);
@@ -250,6 +250,7 @@ async function main() {
       log(`only ${sinks.verified} verified deliveries (${sinks.refused} refused) in time`);
     }
     const rate = (sinks.verified / elapsed) * 1000;
+    const peak = peakRssMiB(roost.pid);
 
     const after = await signingFloor(rsa.privateKey, keyId, sinks.origins, body, 1);
     const sequential = Math.min(before, after);
@@ -264,7 +265,8 @@ async function main() {
     const floorParallel = (FOLLOWERS / concurrent) * 1000;
     log(
       `deliveries: ${sinks.verified} verified, ${sinks.refused} refused, ` +
-        `${elapsed.toFixed(0)} ms from POST to last delivery: ${rate.toFixed(0)} deliveries/s`,
+        `${elapsed.toFixed(0)} ms from POST to last delivery: ${rate.toFixed(0)} deliveries/s; ` +
+        `Roost's peak RSS ${peak.toFixed(0)} MiB`,
     );
     log(
       `signing floor: ${FOLLOWERS} requests in ${sequential.toFixed(0)} ms sequential ` +

@@ -248,6 +248,17 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** A process's peak resident memory so far (VmHWM, Linux) in MiB; 0 when it is gone. */
+export function peakRssMiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
+    return kib / 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** The CPU seconds of every PostgreSQL backend connected to `database` (same machine). */
 export async function backendCpu(adminUrl: string, database: string): Promise<Map<number, number>> {
   const client = new pg.Client({ connectionString: adminUrl });
