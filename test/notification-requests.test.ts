@@ -7,6 +7,7 @@ import { call, eventually } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { expectResponseSchema, expectSchema } from "./helpers/openapi.ts";
 import { createTestContext, type TestContext } from "./helpers/services.ts";
+import { openWebSocket, serveWithStreaming } from "./helpers/streaming.ts";
 
 let ctx: TestContext;
 /** These wait for worker jobs; a busy machine makes them slow, not wrong. */
@@ -220,10 +221,21 @@ describe("notification requests", () => {
       const fromB = await mention(b, user);
       const ra = await eventually("a's request", () => requestFrom(user, a));
       const rb = await eventually("b's request", () => requestFrom(user, b));
-      const res = await call(ctx, "POST", "/api/v1/notifications/requests/accept", user.token, {
-        id: [ra.id, rb.id],
-      });
-      expect(res.status).toBe(200);
+      // Streaming clients hear that accepted notifications joined the list.
+      const served = await serveWithStreaming(ctx);
+      const stream = await openWebSocket(served.url, user.token, { stream: "user:notification" });
+      try {
+        const res = await call(ctx, "POST", "/api/v1/notifications/requests/accept", user.token, {
+          id: [ra.id, rb.id],
+        });
+        expect(res.status).toBe(200);
+        const merged = await stream.log.wait((e) => e.event === "notifications_merged");
+        expect(merged.stream).toEqual(["user:notification"]);
+        expect(merged.payload).toBe("1");
+      } finally {
+        stream.close();
+        await served.close();
+      }
       expect(await notifiedStatusIds(user)).toEqual(expect.arrayContaining([fromA, fromB]));
       expect((await call(ctx, "GET", "/api/v1/notifications/requests", user.token)).body).toEqual(
         [],

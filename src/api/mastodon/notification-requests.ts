@@ -2,7 +2,7 @@
 // notification requests it produces: /api/v1/notifications/requests[/:id][/accept|dismiss].
 // Registered before the notification routes, which would read `requests` as an id.
 import { Hono } from "hono";
-import { currentAccount, requireAuth } from "../../auth/middleware.ts";
+import { type AccountRow, currentAccount, requireAuth } from "../../auth/middleware.ts";
 import { type Params, queryParams, readParams } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
 import { pageParams, setLinkHeader } from "../../http/pagination.ts";
@@ -23,6 +23,8 @@ import {
   requestsSummary,
   serializeRequests,
 } from "../../notifications/requests.ts";
+import type { Services } from "../../services.ts";
+import { publishToAccount } from "../../streaming/publish.ts";
 import { bool } from "./statuses-params.ts";
 
 const READ = ["read", "read:notifications"] as const;
@@ -98,10 +100,23 @@ export function notificationRequestRoutes(): Hono<AppEnv> {
     ["accept", acceptRequests],
     ["dismiss", dismissRequests],
   ] as const) {
+    // Accepted notifications join the list: streaming clients are told to reload it, as
+    // Mastodon does once its background merge is done (ours is done by now).
+    const merged = async (services: Services, viewer: AccountRow) => {
+      if (action !== "accept") return;
+      await publishToAccount(
+        services,
+        viewer.id,
+        ["user", "user:notification"],
+        "notifications_merged",
+        1,
+      );
+    };
     app.post(`/v1/notifications/requests/${action}`, requireAuth(WRITE), async (c) => {
       const viewer = currentAccount(c);
       const params: Params = { ...queryParams(c), ...(await readParams(c)) };
       await run(c.get("services").db, viewer, idList(params.id ?? params["id[]"]));
+      await merged(c.get("services"), viewer);
       return c.json({});
     });
     app.post(`/v1/notifications/requests/:id/${action}`, requireAuth(WRITE), async (c) => {
@@ -110,6 +125,7 @@ export function notificationRequestRoutes(): Hono<AppEnv> {
       const request = await findRequest(db, viewer, c.req.param("id"));
       if (!request) throw ApiError.notFound();
       await run(db, viewer, [request.id]);
+      await merged(c.get("services"), viewer);
       return c.json({});
     });
   }
