@@ -4,6 +4,7 @@
 import type { InboxContext } from "@fedify/fedify";
 import type { Delete } from "@fedify/vocab";
 import { sql } from "kysely";
+import { uncountInteractions } from "../../src/accounts/uncount.ts";
 import { emitEvent } from "../../src/events/emit.ts";
 import type { DomainEvents } from "../../src/events/types.ts";
 import type { Services } from "../../src/services.ts";
@@ -109,21 +110,7 @@ export async function deleteRemoteAccount(services: Services, accountId: string)
       .forUpdate()
       .executeTakeFirst();
     if (!account || account.domain === null) return null;
-    await sql`
-      update statuses s set favourites_count = greatest(s.favourites_count - f.n, 0)
-      from (select status_id, count(*)::int as n from favourites
-            where account_id = ${accountId} group by status_id) f
-      where s.id = f.status_id`.execute(trx);
-    await sql`
-      update statuses s set reblogs_count = greatest(s.reblogs_count - r.n, 0)
-      from (select reblog_of_id, count(*)::int as n from statuses
-            where account_id = ${accountId} and reblog_of_id is not null group by reblog_of_id) r
-      where s.id = r.reblog_of_id and s.account_id <> ${accountId}`.execute(trx);
-    await sql`
-      update statuses s set replies_count = greatest(s.replies_count - r.n, 0)
-      from (select in_reply_to_id, count(*)::int as n from statuses
-            where account_id = ${accountId} and in_reply_to_id is not null group by in_reply_to_id) r
-      where s.id = r.in_reply_to_id and s.account_id <> ${accountId}`.execute(trx);
+    await uncountInteractions(trx, accountId);
     await trx.deleteFrom("accounts").where("id", "=", accountId).execute();
     return account;
   });

@@ -5,6 +5,7 @@
 // other servers (the actor Delete, the Update after unsuspension) follows after commit.
 import { sql } from "kysely";
 import { acctOf } from "../accounts/serializers.ts";
+import { uncountInteractions } from "../accounts/uncount.ts";
 import type { AccountRow, UserRow } from "../auth/middleware.ts";
 import { hasPermission, outranks, type Permission } from "../auth/roles.ts";
 import { emitEvent } from "../events/emit.ts";
@@ -310,21 +311,7 @@ export async function removeAccount(
 
 /** Takes the account's favourites, boosts, replies and follows off others' counters. */
 async function uncount(trx: Db, id: string): Promise<void> {
-  await sql`
-    update statuses s set favourites_count = greatest(s.favourites_count - f.n, 0)
-    from (select status_id, count(*)::int as n from favourites
-          where account_id = ${id} group by status_id) f
-    where s.id = f.status_id`.execute(trx);
-  await sql`
-    update statuses s set reblogs_count = greatest(s.reblogs_count - r.n, 0)
-    from (select reblog_of_id, count(*)::int as n from statuses
-          where account_id = ${id} and reblog_of_id is not null group by reblog_of_id) r
-    where s.id = r.reblog_of_id and s.account_id <> ${id}`.execute(trx);
-  await sql`
-    update statuses s set replies_count = greatest(s.replies_count - r.n, 0)
-    from (select in_reply_to_id, count(*)::int as n from statuses
-          where account_id = ${id} and in_reply_to_id is not null group by in_reply_to_id) r
-    where s.id = r.in_reply_to_id and s.account_id <> ${id}`.execute(trx);
+  await uncountInteractions(trx, id);
   await sql`
     update accounts a set followers_count = greatest(a.followers_count - 1, 0)
     from follows f where f.account_id = ${id} and a.id = f.target_account_id`.execute(trx);
