@@ -1,16 +1,10 @@
 // Collections of local actors: followers (also what sendActivity(..., "followers")
 // expands), following, the public outbox and the featured (pinned) posts; and the object
 // dispatcher for each local Note. Pages are keyed by row id, newest first.
-import {
-  type Activity,
-  Announce,
-  Create,
-  Note,
-  type Question,
-  type Recipient,
-} from "@fedify/vocab";
+import { type Activity, Announce, Note, type Question, type Recipient } from "@fedify/vocab";
 import { canView } from "../src/statuses/visibility.ts";
 import type { FederationContextData, RoostFederation } from "./context.ts";
+import { activityWithMedia } from "./objects/media-extensions.ts";
 import { type StatusRow, statusToNote } from "./objects/note.ts";
 import { findLocalAccount, INSTANCE_ACTOR, toInstant } from "./util.ts";
 
@@ -194,7 +188,7 @@ export async function statusActivity(ctx: Ctx, status: StatusRow): Promise<Activ
     .executeTakeFirstOrThrow();
   if (status.reblog_of_id) return await announceOf(ctx, status, actor);
   const note = await statusToNote(ctx, ctx.data, status);
-  return new Create({
+  return activityWithMedia("create", {
     id: new URL(`${status.uri}/activity`),
     actor: new URL(actor.uri),
     tos: note.toIds,

@@ -13,6 +13,7 @@ import {
   federationPair,
   type PairInstance,
 } from "./helpers/federation-pair.ts";
+import { makeImage } from "./helpers/media.ts";
 import { canMapHosts, httpsRequest } from "./helpers/tls.ts";
 
 interface Account {
@@ -31,6 +32,14 @@ interface Status {
   reblog: Status | null;
   in_reply_to_id: string | null;
   account: Account;
+  media_attachments: Media[];
+}
+interface Media {
+  id: string;
+  type: string;
+  description: string | null;
+  blurhash: string | null;
+  meta: { focus?: { x: number; y: number }; original?: { width: number; height: number } };
 }
 interface Notification {
   type: string;
@@ -170,6 +179,33 @@ describe.skipIf(!canMapHosts())(`federation by handle (${backendName})`, () => {
     expect(copy.account.acct).toBe(bobHandle);
     expect(copy.content).toContain("Hello from the other side");
     post = { id: posted.body.id, uri: posted.body.uri, copyOnA: copy.id };
+  }, 30_000);
+
+  it("a picture arrives with its alt text, size, blurhash and focus point", async () => {
+    const form = new FormData();
+    const jpeg = await makeImage("jpeg", { width: 320, height: 240 });
+    form.append("file", new Blob([new Uint8Array(jpeg)], { type: "image/jpeg" }), "p.jpg");
+    form.append("description", "A test pattern");
+    form.append("focus", "0.25,-0.5");
+    const media = await api<Media>(b, "bob", "/api/v1/media", { method: "POST", body: form });
+    expect(media.status, JSON.stringify(media.body)).toBe(200);
+    expect(media.body.blurhash).toEqual(expect.any(String));
+    const posted = await api<Status>(b, "bob", "/api/v1/statuses", {
+      method: "POST",
+      body: { status: "A picture", media_ids: [media.body.id] },
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(200);
+    const copy = await eventually(pair, "bob's picture in alice's home", async () => {
+      const home = await api<Status[]>(a, "alice", "/api/v1/timelines/home");
+      return home.body.find((s) => s.uri === posted.body.uri);
+    });
+    expect(copy.media_attachments).toHaveLength(1);
+    const shown = copy.media_attachments[0]!;
+    expect(shown.type).toBe("image");
+    expect(shown.description).toBe("A test pattern");
+    expect(shown.blurhash).toBe(media.body.blurhash);
+    expect(shown.meta.focus).toEqual({ x: 0.25, y: -0.5 });
+    expect(shown.meta.original).toMatchObject({ width: 320, height: 240 });
   }, 30_000);
 
   it("a reply notifies the remote author and threads under the post", async () => {

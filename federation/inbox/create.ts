@@ -2,6 +2,7 @@
 // The post must be the sender's own: its id on the sender's origin and the sender among
 // its attributions. Fedify re-fetches an embedded object whose id is on another origin
 // than the activity, so a forged embedded copy never gets this far.
+
 import type { InboxContext } from "@fedify/fedify";
 import type { Create } from "@fedify/vocab";
 import { log } from "../../src/infra/logging.ts";
@@ -9,6 +10,7 @@ import { receivePollVote } from "../../src/polls/activitypub.ts";
 import type { FederationContextData } from "../context.ts";
 import { isStatusObject } from "../objects/remote-content.ts";
 import { upsertRemoteStatus } from "../objects/remote-status.ts";
+import { rememberEmbeddedJson } from "../objects/source-json.ts";
 import { contentSender } from "./sender.ts";
 
 type Ctx = InboxContext<FederationContextData>;
@@ -18,6 +20,7 @@ export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   const actorId = create.actorId;
   if (!actorId) return;
   const object = await create.getObject(ctx).catch(() => null);
+  if (object) rememberEmbeddedJson(ctx, object);
   if (!object?.id || !isStatusObject(object)) return;
   if (object.id.origin !== actorId.origin) {
     logger.info("Refused Create of {id} by {actor}: another origin", {

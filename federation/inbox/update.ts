@@ -1,6 +1,7 @@
 // Update: the sender edited one of its posts, or its profile. A post edit keeps the
 // history (status_edits: the original version first, as Mastodon does) and is applied
 // once: an Update not newer than the last edit changes nothing.
+
 import type { InboxContext } from "@fedify/fedify";
 import { isActor, Question, type Update } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";
@@ -15,6 +16,7 @@ import {
   upsertRemoteStatus,
   writeMentionsAndTags,
 } from "../objects/remote-status.ts";
+import { rememberEmbeddedJson } from "../objects/source-json.ts";
 import { upsertRemoteActor } from "../remote-accounts.ts";
 import { contentSender } from "./sender.ts";
 
@@ -24,6 +26,7 @@ export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
   const actorId = update.actorId;
   if (!actorId) return;
   const object = await update.getObject(ctx).catch(() => null);
+  if (object) rememberEmbeddedJson(ctx, object);
   if (!object?.id) return;
   if (isActor(object)) {
     // A profile update: only an actor's own.

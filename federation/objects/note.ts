@@ -2,7 +2,14 @@
 // audience (to/cc) follows Mastodon's mapping of visibility, with Mention and Hashtag tags. Used by the object dispatcher, the
 // outbox collection and the delivery subscriber, so every copy of a post looks the same.
 import { type Context, LanguageString } from "@fedify/fedify";
-import { Document, Hashtag, Mention, Note, PUBLIC_COLLECTION, Question } from "@fedify/vocab";
+import {
+  Document,
+  Hashtag,
+  Mention,
+  type Note,
+  PUBLIC_COLLECTION,
+  type Question,
+} from "@fedify/vocab";
 import { acctOf } from "../../src/accounts/serializers.ts";
 import type { StatusesTable } from "../../src/infra/db/schema.ts";
 import { serializeMedia } from "../../src/media/serializer.ts";
@@ -11,6 +18,7 @@ import { findPollOfStatus } from "../../src/polls/store.ts";
 import type { Services } from "../../src/services.ts";
 import type { FederationContextData } from "../context.ts";
 import { toInstant } from "../util.ts";
+import { type DocumentExtras, noteWithMedia } from "./media-extensions.ts";
 
 export type StatusRow = import("kysely").Selectable<StatusesTable>;
 
@@ -94,6 +102,8 @@ export async function statusToNote(
     mentioned.map((m) => new URL(m.uri)),
   );
   const poll = await findPollOfStatus(db, status.id);
+  // blurhash and focalPoint, which Fedify's Document cannot hold (see media-extensions.ts).
+  const extras = new Map<string, DocumentExtras>();
   const values = {
     id: new URL(status.uri),
     attribution: new URL(author.uri),
@@ -111,8 +121,11 @@ export async function statusToNote(
       const entity = serializeMedia(config, m);
       if (!entity.url) return [];
       const original = m.meta.original;
-      // Fedify's vocabulary has no toot:blurhash or toot:focalPoint, so those two stay
-      // out of the outbound Document; receivers compute their own.
+      const focus = m.meta.focus;
+      extras.set(entity.url, {
+        blurhash: m.blurhash,
+        focalPoint: focus ? [focus.x, focus.y] : null,
+      });
       return [
         new Document({
           mediaType: m.content_type,
@@ -143,5 +156,7 @@ export async function statusToNote(
     ],
   };
   // A post with a poll goes out as a Question, as Mastodon sends it.
-  return poll ? new Question({ ...values, ...questionValues(poll) }) : new Note(values);
+  return poll
+    ? noteWithMedia({ ...values, ...questionValues(poll) }, extras, true)
+    : noteWithMedia(values, extras, false);
 }

@@ -1,6 +1,7 @@
 // What a received object says, turned into a status's columns: sanitized HTML content
 // (Misskey MFM rendered from its source), content warning, language, audience, hashtags
 // and mentions. Pure reading: nothing here writes or fetches beyond embedded tags.
+
 import {
   type Object as APObject,
   Article,
@@ -26,6 +27,7 @@ import {
   renderMfm,
   sanitizeHtml,
 } from "./sanitize.ts";
+import { sourceJsonOf } from "./source-json.ts";
 
 /** Objects stored as statuses. Notes and polls as posts; the rest as a title and a link. */
 export type StatusObject = Note | Question | Article | Page | Video | Audio | Event;
@@ -129,8 +131,8 @@ async function misskeyContent(object: APObject): Promise<string | null> {
     const content = object.source.content;
     if (content != null) return content.toString();
   }
-  const json = (await object.toJsonLd()) as Record<string, unknown> | null;
-  if (!json || typeof json !== "object") return null;
+  const json = await sourceJsonOf(object);
+  if (!json) return null;
   const compact = json._misskey_content;
   if (typeof compact === "string") return compact;
   const expanded = json["https://misskey-hub.net/ns#_misskey_content"];

@@ -1,8 +1,10 @@
 // Attachments of received posts (Document, Image, Video, Audio, or a bare Link), read into
 // media rows shown by their remote URL. Blurhash and focal point are Mastodon extensions
 // Fedify's vocabulary does not model, so they are read from the object's JSON-LD.
+
 import { type Object as APObject, Link } from "@fedify/vocab";
 import type { MediaMeta, MediaType } from "../../src/infra/db/schema.ts";
+import { sourceJsonOf } from "./source-json.ts";
 
 /** Mastodon's ACTIVITYPUB_STATUS_ATTACHMENT_MAX: more are ignored. */
 export const MAX_REMOTE_ATTACHMENTS = 16;
@@ -48,8 +50,8 @@ interface Extras {
 /** Blurhash and focal point per attachment URL, from the post's JSON-LD (either form). */
 async function extrasByUrl(object: APObject): Promise<Map<string, Extras>> {
   const out = new Map<string, Extras>();
-  const json = (await object.toJsonLd().catch(() => null)) as Record<string, unknown> | null;
-  if (!json || typeof json !== "object") return out;
+  const json = await sourceJsonOf(object);
+  if (!json) return out;
   const raw = json.attachment ?? json["https://www.w3.org/ns/activitystreams#attachment"];
   const items = Array.isArray(raw) ? raw : raw ? [raw] : [];
   for (const item of items) {

@@ -1,11 +1,13 @@
 // Who a local action's activity goes to: the local/remote pair of a one-to-one activity,
 // the remote accounts among some ids that are in no block with the sender, and the
 // followers-plus-direct delivery shared by every public-facing activity.
+
 import type { Context } from "@fedify/fedify";
 import type { Activity, Recipient } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";
 import type { Services } from "../../src/services.ts";
 import type { FederationContextData } from "../context.ts";
+import { mediaExtrasOf } from "../objects/media-extensions.ts";
 import { recipientOf } from "../util.ts";
 
 export type Ctx = Context<FederationContextData>;
@@ -100,6 +102,9 @@ export async function deliver(
     // Local followers see local posts through fan-out, not through our own inbox.
     excludeBaseUris: [new URL(ctx.data.config.publicUrl)],
     orderingKey: options.orderingKey,
+    // Fedify's fan-out queue re-parses the activity into plain vocabulary objects, which
+    // would drop the attachments' blurhash and focalPoint (objects/media-extensions.ts).
+    ...(mediaExtrasOf(activity) ? { fanout: "skip" as const } : {}),
   };
   if (options.followers && (await hasRemoteFollowers(ctx.data, sender.id))) {
     await ctx.sendActivity({ identifier: sender.username }, "followers", activity, common);

@@ -1,20 +1,11 @@
 // A local account's posts going out: Create/Update/Announce of a status, its deletion,
 // pins (featured Add/Remove), a local poll's new totals and local votes on a remote poll.
-import {
-  type Activity,
-  Add,
-  Create,
-  Delete,
-  Note,
-  Remove,
-  Tombstone,
-  Undo,
-  Update,
-} from "@fedify/vocab";
+import { type Activity, Add, Create, Delete, Note, Remove, Tombstone, Undo } from "@fedify/vocab";
 import type { DomainEvents } from "../../src/events/types.ts";
 import type { Services } from "../../src/services.ts";
 import { announceOf, statusActivity } from "../collections.ts";
 import { federationContext } from "../index.ts";
+import { activityWithMedia } from "../objects/media-extensions.ts";
 import { audienceOf, mentionedAccounts, statusToNote } from "../objects/note.ts";
 import { toInstant } from "../util.ts";
 import { accountsById, deliver, localAndRemote, remoteRecipients } from "./recipients.ts";
@@ -74,7 +65,7 @@ export async function sendStatus(
     // A poll's new totals are not an edit: a fresh activity id (receivers drop repeated
     // ids) and the edit date unchanged, so no edit is recorded on the other side.
     const at = kind === "poll" ? new Date() : (status.edited_at ?? new Date());
-    activity = new Update({
+    activity = activityWithMedia("update", {
       id: new URL(`${status.uri}#updates/${kind === "poll" ? "poll-" : ""}${at.getTime()}`),
       actor: new URL(author.uri),
       tos: note.toIds,

@@ -177,13 +177,15 @@ export async function api<T = Record<string, unknown>>(
 ): Promise<ApiResult<T>> {
   const token = instance.users[user]?.token;
   if (!token) throw new Error(`No user ${user} on ${instance.host.authority}`);
+  // A FormData body goes as multipart (uploads); anything else as JSON.
+  const form = init.body instanceof FormData ? init.body : null;
   const res = await fetch(`http://127.0.0.1:${instance.port}${path}`, {
     method: init.method ?? "GET",
     headers: {
       authorization: `Bearer ${token}`,
-      ...(init.body ? { "content-type": "application/json" } : {}),
+      ...(init.body && !form ? { "content-type": "application/json" } : {}),
     },
-    body: init.body ? JSON.stringify(init.body) : undefined,
+    body: form ?? (init.body ? JSON.stringify(init.body) : undefined),
   });
   const text = await res.text();
   let body: unknown = null;
