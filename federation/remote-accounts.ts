@@ -19,6 +19,7 @@ import { prepareProfileImageCache } from "../src/media/remote-cache.ts";
 import { blockMarksFor } from "../src/moderation/domain-blocks.ts";
 import { domainPolicy, federationPolicy } from "../src/moderation/domain-policy.ts";
 import type { Services } from "../src/services.ts";
+import { enqueueFeaturedFetch } from "./featured-fetch.ts";
 import { sanitizeHtml } from "./objects/sanitize.ts";
 
 export interface ActorFetchOptions {
@@ -108,13 +109,16 @@ export async function upsertRemoteActor(
   }
   // REMOTE_MEDIA_CACHE: keeps a cached copy of an unchanged picture, queues new ones.
   const afterWrite = await prepareProfileImageCache(services, uri, values);
+  const id = newId();
   const row = await services.db
     .insertInto("accounts")
-    .values({ id: newId(), uri, ...values, ...marks })
+    .values({ id, uri, ...values, ...marks })
     .onConflict((oc) => oc.column("uri").doUpdateSet(values))
     .returningAll()
     .executeTakeFirstOrThrow();
   await afterWrite(row);
+  // First sight (the row has the id just made): its pinned posts are fetched by a job.
+  if (row.id === id) await enqueueFeaturedFetch(services, row);
   return row;
 }
 

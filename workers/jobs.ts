@@ -35,6 +35,8 @@ export interface JobTypes {
   "poll.distribute": { pollId: string };
   /** Notifies a poll's local author and voters at its end; see src/polls/jobs.ts. */
   "poll.expire": { pollId: string };
+  /** Pins the posts of a new remote account's featured collection; see federation/featured-fetch.ts. */
+  "federation.fetch_featured": { accountId: string };
 }
 
 export type Job = { [K in keyof JobTypes]: { type: K } & JobTypes[K] }[keyof JobTypes];
@@ -73,6 +75,8 @@ const processors: { [K in keyof JobTypes]: Processor<K> } = {
     (await import("../src/polls/jobs.ts")).runPollDistribution(services, pollId),
   "poll.expire": async (services, { pollId }) =>
     (await import("../src/polls/jobs.ts")).runPollExpiry(services, pollId),
+  "federation.fetch_featured": async (services, { accountId }) =>
+    (await import("../federation/featured-fetch.ts")).fetchFeaturedCollection(services, accountId),
   "scheduled.publish": async (services, { scheduledStatusId }) =>
     (await import("../src/scheduled/publish.ts")).publishScheduledStatus(
       services,

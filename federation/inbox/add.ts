@@ -2,9 +2,11 @@
 // of its posts. Stored as status_pins rows, so the account's statuses with `pinned=true`
 // show them as they show local pins. Only the actor's own featured collection (the one its
 // actor document names) and only the actor's own public or unlisted posts count; Adds to
-// other collections (featured hashtags, Mastodon's `featuredTags`) are ignored.
-import type { InboxContext } from "@fedify/fedify";
-import type { Add, Remove } from "@fedify/vocab";
+// other collections (featured hashtags, Mastodon's `featuredTags`) are ignored. The same
+// rules apply to the posts of the featured collection fetched when an account is first
+// stored (federation/featured-fetch.ts), through pinFeaturedPost.
+import type { Context, InboxContext } from "@fedify/fedify";
+import type { Add, Object as APObject, Remove } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";
 import { newId } from "../../src/infra/ids.ts";
 import type { FederationContextData } from "../context.ts";
@@ -26,20 +28,35 @@ export async function featuredOwner(ctx: Ctx, activity: Add | Remove): Promise<A
 export async function onAdd(ctx: Ctx, add: Add): Promise<void> {
   const account = await featuredOwner(ctx, add);
   if (!account || !add.objectId) return;
-  let status: StatusRow | undefined = await findStatusByUri(ctx.data, add.objectId.href);
+  await pinFeaturedPost(ctx, account, add.objectId, () => add.getObject(ctx));
+}
+
+/**
+ * Records the post `objectId` as pinned by `account`, storing it first when it is new here
+ * (`load` gives its object: a post pinned before anyone here followed was never received).
+ * Shared by the Add handler and the fetch of a new account's featured collection
+ * (federation/featured-fetch.ts). True when the post is (now) pinned.
+ */
+export async function pinFeaturedPost(
+  ctx: Context<FederationContextData>,
+  account: AccountRow,
+  objectId: URL,
+  load: () => Promise<APObject | null>,
+): Promise<boolean> {
+  let status: StatusRow | undefined = await findStatusByUri(ctx.data, objectId.href);
   if (!status) {
-    // A post we never received (pinned before anyone here followed): fetch and store it.
-    const object = await add.getObject(ctx).catch(() => null);
-    if (object?.id?.href !== add.objectId.href) return;
+    const object = await load().catch(() => null);
+    if (object?.id?.href !== objectId.href) return false;
     status = await upsertRemoteStatus(ctx, ctx.data, object, { author: account });
   }
-  if (!status || status.account_id !== account.id || status.reblog_of_id) return;
+  if (!status || status.account_id !== account.id || status.reblog_of_id) return false;
   // Mastodon's rule for pins: never a followers-only or direct post.
-  if (status.visibility !== "public" && status.visibility !== "unlisted") return;
+  if (status.visibility !== "public" && status.visibility !== "unlisted") return false;
   // No count limit for remote pins (Mastodon limits local accounts only).
   await ctx.data.db
     .insertInto("status_pins")
     .values({ id: newId(), account_id: account.id, status_id: status.id, uri: null })
     .onConflict((oc) => oc.columns(["account_id", "status_id"]).doNothing())
     .execute();
+  return true;
 }

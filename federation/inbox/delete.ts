@@ -4,7 +4,7 @@
 import type { InboxContext } from "@fedify/fedify";
 import type { Delete } from "@fedify/vocab";
 import { sql } from "kysely";
-import { uncountInteractions } from "../../src/accounts/uncount.ts";
+import { uncountAccount } from "../../src/accounts/uncount.ts";
 import { emitEvent } from "../../src/events/emit.ts";
 import type { DomainEvents } from "../../src/events/types.ts";
 import type { Services } from "../../src/services.ts";
@@ -99,7 +99,9 @@ export async function deleteStatusRow(services: Services, status: StatusRow): Pr
 
 /**
  * Removes a remote account and everything it made (the foreign keys cascade), first taking
- * its favourites, boosts and replies off the counters of the posts they were counted on.
+ * its favourites, boosts and replies off the counters of the posts they were counted on,
+ * and its follows off the follower and following counts of the accounts at their other end
+ * (as staff deletion does, through the same helper).
  */
 export async function deleteRemoteAccount(services: Services, accountId: string): Promise<void> {
   const removed = await services.db.transaction().execute(async (trx) => {
@@ -110,7 +112,7 @@ export async function deleteRemoteAccount(services: Services, accountId: string)
       .forUpdate()
       .executeTakeFirst();
     if (!account || account.domain === null) return null;
-    await uncountInteractions(trx, accountId);
+    await uncountAccount(trx, accountId);
     await trx.deleteFrom("accounts").where("id", "=", accountId).execute();
     return account;
   });

@@ -6,11 +6,22 @@
 // request when the target is locked or remote) and stops following the origin. Followers
 // are not notified: Mastodon's `move` notification type is not in the API schema Roost
 // serves (NotificationTypeEnum), so apps could not be relied on to accept it.
+// Blocks and mutes follow the account too (Mastodon's carry_blocks_over!/carry_mutes_over!):
+// each local account that blocked the origin blocks the target through the block service
+// (so the Block is sent to the target's server, as Mastodon sends it), and each that muted
+// it mutes the target with the same `hide_notifications` and the same expiry (an expired
+// mute is not carried). As on Mastodon, nothing is carried to someone who already follows
+// the target, and an existing block or mute of the target is left as it is. This runs
+// before the followers are carried over, so the follows the move itself creates do not
+// count as "already follows".
 import type { InboxContext } from "@fedify/fedify";
 import type { Move } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";
+import { newId } from "../../src/infra/ids.ts";
 import { log } from "../../src/infra/logging.ts";
+import { blockAccount } from "../../src/relationships/block-mute-service.ts";
 import { createFollow, unfollowAccount } from "../../src/relationships/follow-service.ts";
+import type { Services } from "../../src/services.ts";
 import type { FederationContextData } from "../context.ts";
 import { lookupRemote } from "../lookup.ts";
 import { findAccountByUri } from "../remote-accounts.ts";
@@ -61,7 +72,7 @@ async function verifiedTarget(
   return target.also_known_as.includes(origin.uri) ? target : null;
 }
 
-/** Points the origin at the target and carries its local followers over. */
+/** Points the origin at the target and carries its local followers, blocks and mutes over. */
 export async function migrateFollowers(
   services: FederationContextData,
   origin: AccountRow,
@@ -72,6 +83,8 @@ export async function migrateFollowers(
     .set({ moved_to_account_id: target.id, updated_at: new Date() })
     .where("id", "=", origin.id)
     .execute();
+  await carryBlocksOver(services, origin, target);
+  await carryMutesOver(services, origin, target);
   const follows = await services.db
     .selectFrom("follows")
     .innerJoin("accounts", "accounts.id", "follows.account_id")
@@ -107,6 +120,85 @@ export async function migrateFollowers(
     target: target.uri,
     count: moved.length,
   });
+}
+
+/**
+ * The local, unsuspended accounts holding a row of `table` against the origin, less those
+ * that already hold one against the target or follow the target (and the target itself).
+ */
+async function localRelationsToCarry(
+  services: Services,
+  table: "blocks" | "mutes",
+  origin: AccountRow,
+  target: AccountRow,
+) {
+  return await services.db
+    .selectFrom(`${table} as r`)
+    .innerJoin("accounts as a", "a.id", "r.account_id")
+    .select(["r.account_id", "r.hide_notifications", "r.expires_at"])
+    .where("r.target_account_id", "=", origin.id)
+    .where("r.account_id", "!=", target.id)
+    .where("a.domain", "is", null)
+    .where("a.suspended_at", "is", null)
+    .where(({ exists, not, selectFrom }) =>
+      not(
+        exists(
+          selectFrom(`${table} as t`)
+            .select("t.id")
+            .whereRef("t.account_id", "=", "r.account_id")
+            .where("t.target_account_id", "=", target.id),
+        ),
+      ),
+    )
+    .where(({ exists, not, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("follows as f")
+            .select("f.id")
+            .whereRef("f.account_id", "=", "r.account_id")
+            .where("f.target_account_id", "=", target.id),
+        ),
+      ),
+    )
+    .where((eb) => eb.or([eb("r.expires_at", "is", null), eb("r.expires_at", ">", new Date())]))
+    .execute();
+}
+
+async function carryBlocksOver(services: Services, origin: AccountRow, target: AccountRow) {
+  const blockers = await localRelationsToCarry(services, "blocks", origin, target);
+  for (const { account_id } of blockers) {
+    // The block service also severs follows both ways and sends the Block to a remote target.
+    try {
+      await blockAccount(services, account_id, target.id);
+    } catch (error) {
+      logger.warn("Move: {account} could not block {target}: {error}", {
+        account: account_id,
+        target: target.uri,
+        error,
+      });
+    }
+  }
+}
+
+async function carryMutesOver(services: Services, origin: AccountRow, target: AccountRow) {
+  const muters = await localRelationsToCarry(services, "mutes", origin, target);
+  // Inserted here rather than through muteAccount: that takes a duration from now and
+  // replaces an existing mute, where the carried mute keeps its own expiry and an existing
+  // one stays untouched. A mute has no side effects to trigger.
+  for (const mute of muters) {
+    await services.db
+      .insertInto("mutes")
+      .values({
+        id: newId(),
+        account_id: mute.account_id,
+        target_account_id: target.id,
+        uri: null,
+        hide_notifications: mute.hide_notifications,
+        expires_at: mute.expires_at,
+      })
+      .onConflict((oc) => oc.columns(["account_id", "target_account_id"]).doNothing())
+      .execute();
+  }
 }
 
 function parseLanguages(value: unknown): string[] | null {

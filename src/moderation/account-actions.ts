@@ -5,7 +5,7 @@
 // other servers (the actor Delete, the Update after unsuspension) follows after commit.
 import { sql } from "kysely";
 import { acctOf } from "../accounts/serializers.ts";
-import { uncountInteractions } from "../accounts/uncount.ts";
+import { uncountAccount } from "../accounts/uncount.ts";
 import type { AccountRow, UserRow } from "../auth/middleware.ts";
 import { hasPermission, outranks, type Permission } from "../auth/roles.ts";
 import { emitEvent } from "../events/emit.ts";
@@ -298,7 +298,7 @@ export async function removeAccount(
     await sendActorDeletion(services, account.id);
   }
   await db.transaction().execute(async (trx) => {
-    await uncount(trx, account.id);
+    await uncountAccount(trx, account.id);
     if (options.tombstone) await purgeKeepingRow(trx, account.id);
     else await trx.deleteFrom("accounts").where("id", "=", account.id).execute();
   });
@@ -307,17 +307,6 @@ export async function removeAccount(
     uri: account.uri,
     local: account.domain === null,
   });
-}
-
-/** Takes the account's favourites, boosts, replies and follows off others' counters. */
-async function uncount(trx: Db, id: string): Promise<void> {
-  await uncountInteractions(trx, id);
-  await sql`
-    update accounts a set followers_count = greatest(a.followers_count - 1, 0)
-    from follows f where f.account_id = ${id} and a.id = f.target_account_id`.execute(trx);
-  await sql`
-    update accounts a set following_count = greatest(a.following_count - 1, 0)
-    from follows f where f.target_account_id = ${id} and a.id = f.account_id`.execute(trx);
 }
 
 /** Kept with a tombstone: the evidence (reports, the audit log) and the keys. */
