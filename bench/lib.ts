@@ -96,6 +96,8 @@ export async function startRoost(env: BenchEnv, extra: Record<string, string> = 
       LOG_LEVEL: "warning",
       // Measured, not throttled: the limiter would answer most of a benchmark with 429s.
       RATE_LIMIT: "false",
+      // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...extra,
     },
     stdio: ["ignore", "inherit", "inherit"],

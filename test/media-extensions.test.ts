@@ -80,7 +80,9 @@ describe("outbound blurhash and focalPoint", () => {
       if (url !== keyId.href) throw new Error(`unexpected fetch of ${url}`);
       return { contextUrl: null, documentUrl: url, document: multikey };
     };
-    const proof = (await signed.getProofs().next()).value as DataIntegrityProof;
+    const proofs: DataIntegrityProof[] = [];
+    for await (const p of signed.getProofs()) proofs.push(p);
+    const [proof] = proofs as [DataIntegrityProof];
     expect(proof).toBeInstanceOf(DataIntegrityProof);
     const { proof: _, ...unsigned } = json;
     expect(await verifyProof(unsigned, proof, { documentLoader })).not.toBeNull();

@@ -1,10 +1,11 @@
 // Bearer-token authentication for the API, and the checks Mastodon makes before an
 // endpoint runs: a valid token, the scope the endpoint needs, and a user who may act.
 import type { Context, MiddlewareHandler } from "hono";
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import { recordActivity } from "../analytics/activity.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
+import { prepared } from "../infra/db/prepared.ts";
 import type { AccountsTable, UsersTable } from "../infra/db/schema.ts";
 import { scopeCovers } from "./scopes.ts";
 import { hashToken } from "./tokens.ts";
@@ -65,50 +66,67 @@ export async function lookupToken(
   return auth;
 }
 
+/** Every column of `users`, read with the token under a `user_` prefix (see findToken). */
+const USER_COLUMNS = Object.keys({
+  id: true,
+  account_id: true,
+  email: true,
+  password_hash: true,
+  role: true,
+  confirmed_at: true,
+  confirmation_token_hash: true,
+  confirmation_sent_at: true,
+  unconfirmed_email: true,
+  approved: true,
+  disabled: true,
+  locale: true,
+  reason: true,
+  reset_password_token_hash: true,
+  reset_password_sent_at: true,
+  sign_up_ip: true,
+  last_sign_in_at: true,
+  settings: true,
+  created_at: true,
+  updated_at: true,
+} satisfies Record<keyof UsersTable, true>) as (keyof UsersTable)[];
+
 export async function findToken(
   db: AppEnv["Variables"]["services"]["db"],
   token: string,
 ): Promise<AuthInfo | undefined> {
-  // Every API request starts here, so it costs one round trip, not three: the token with
-  // its account in one query, and the user (found through the same token) alongside it.
-  const hash = hashToken(token);
-  const [row, user] = await Promise.all([
-    db
-      .selectFrom("oauth_tokens")
-      .leftJoin("accounts", "accounts.id", "oauth_tokens.account_id")
-      .selectAll("accounts")
-      .select([
-        "oauth_tokens.id as token_id",
-        "oauth_tokens.application_id as token_application_id",
-        "oauth_tokens.account_id as token_account_id",
-        "oauth_tokens.scopes as token_scopes",
-      ])
-      .where("oauth_tokens.token_hash", "=", hash)
-      .where("oauth_tokens.revoked_at", "is", null)
-      .executeTakeFirst(),
-    db
-      .selectFrom("users")
-      .selectAll("users")
-      .where("users.account_id", "=", (eb) =>
-        eb
-          .selectFrom("oauth_tokens")
-          .select("oauth_tokens.account_id")
-          .where("oauth_tokens.token_hash", "=", hash)
-          .where("oauth_tokens.revoked_at", "is", null),
-      )
-      .executeTakeFirst(),
-  ]);
+  // Every API request starts here, so it is one prepared statement: the token with its
+  // account and its user (columns prefixed, as they share names with the account's).
+  const row = (await db
+    .selectFrom("oauth_tokens")
+    .leftJoin("accounts", "accounts.id", "oauth_tokens.account_id")
+    .leftJoin("users", "users.account_id", "oauth_tokens.account_id")
+    .modifyFront(prepared)
+    .selectAll("accounts")
+    .select([
+      "oauth_tokens.id as token_id",
+      "oauth_tokens.application_id as token_application_id",
+      "oauth_tokens.account_id as token_account_id",
+      "oauth_tokens.scopes as token_scopes",
+    ])
+    .select(USER_COLUMNS.map((c) => sql.ref<unknown>(`users.${c}`).as(`user_${c}`)))
+    .where("oauth_tokens.token_hash", "=", hashToken(token))
+    .where("oauth_tokens.revoked_at", "is", null)
+    .executeTakeFirst()) as Record<string, unknown> | undefined;
   if (!row) return undefined;
-  const { token_id, token_application_id, token_account_id, token_scopes, ...account } = row;
+  const account: Record<string, unknown> = {};
+  const user: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (key.startsWith("user_")) user[key.slice(5)] = value;
+    else if (!key.startsWith("token_")) account[key] = value;
+  }
   const info: AuthInfo = {
-    tokenId: token_id,
-    applicationId: token_application_id,
-    scopes: token_scopes.split(" ").filter(Boolean),
+    tokenId: row.token_id as string,
+    applicationId: row.token_application_id as string,
+    scopes: (row.token_scopes as string).split(" ").filter(Boolean),
   };
-  if (token_account_id && account.id !== null) {
-    info.account = account as AccountRow;
-    // A token revoked between the two queries has no row above, so this user is its own.
-    if (user && user.account_id === token_account_id) info.user = user;
+  if (row.token_account_id && account.id != null) {
+    info.account = account as unknown as AccountRow;
+    if (user.id != null) info.user = user as unknown as UserRow;
   }
   return info;
 }
