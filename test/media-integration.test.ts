@@ -4,7 +4,7 @@ import { Create, Document, Note } from "@fedify/vocab";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onCreate } from "../federation/inbox/create.ts";
-import { pruneRemoteMediaCache, pruneUnattachedMedia } from "../src/media/service.ts";
+import { pruneRemoteMediaCache, pruneUnattachedMedia } from "../src/media/prune.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import {
   AS_CONTEXT,

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onCreate } from "../federation/inbox/create.ts";
 import { upsertRemoteActor } from "../federation/remote-accounts.ts";
 import { newId } from "../src/infra/ids.ts";
+import { pruneRemoteMediaCache, pruneUnattachedMedia } from "../src/media/prune.ts";
 import { cacheRemoteAttachment } from "../src/media/remote-cache.ts";
 import { fetchRemoteMedia } from "../src/media/remote-cache-fetch.ts";
-import { pruneRemoteMediaCache, pruneUnattachedMedia } from "../src/media/service.ts";
 import { createDomainBlock } from "../src/moderation/domain-blocks.ts";
 import type { Services } from "../src/services.ts";
 import {

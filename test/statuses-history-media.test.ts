@@ -1,7 +1,7 @@
 // Edit history with media: each version of GET /api/v1/statuses/:id/history lists the
 // attachments it had, with their alt text as it was then.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pruneUnattachedMedia } from "../src/media/service.ts";
+import { pruneUnattachedMedia } from "../src/media/prune.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { makeImage, upload } from "./helpers/media.ts";
 import type { Json } from "./helpers/oauth.ts";

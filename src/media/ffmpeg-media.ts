@@ -10,8 +10,8 @@ import { newId } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
 import type { Detected } from "./detect.ts";
 import { FfmpegError, ffmpegAvailable, firstFrame, gifToMp4, type Probe, probe } from "./ffmpeg.ts";
+import { mediaKey } from "./media-files.ts";
 import { processImage, processingSlots } from "./process.ts";
-import { mediaKey } from "./service.ts";
 import { mediaStorage } from "./storage.ts";
 import type { Upload } from "./upload.ts";
 

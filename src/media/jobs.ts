@@ -4,7 +4,8 @@
 // is harmless since a prune deletes only what is already due.
 import { log } from "../infra/logging.ts";
 import type { Services } from "../services.ts";
-import { processPendingMedia, pruneUnattachedMedia } from "./service.ts";
+import { pruneUnattachedMedia } from "./prune.ts";
+import { processPendingMedia } from "./service.ts";
 
 export const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const logger = log("media");

@@ -1,6 +1,6 @@
 // Request body limits of the upload routes. The global MAX_BODY_BYTES (1 MiB) would refuse
 // any photo, so these routes get limits of their own, derived from the media limits; the
-// exact per-type limit is checked once the file's type is known (src/media/service.ts).
+// exact per-type limit is checked once the file's type is known (src/media/media-files.ts).
 import type { Config } from "../config.ts";
 
 /** Room for the multipart boundaries and the other form fields around the file. */

@@ -5,8 +5,8 @@
 import { ApiError } from "../http/errors.ts";
 import { newId } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
+import { imageInput, readUpload } from "./media-files.ts";
 import { processingSlots, processProfileImage } from "./process.ts";
-import { imageInput, readUpload } from "./service.ts";
 import { mediaStorage } from "./storage.ts";
 
 export type ProfileImageKind = "avatar" | "header";

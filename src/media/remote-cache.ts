@@ -15,10 +15,10 @@ import { log } from "../infra/logging.ts";
 import { domainPolicy } from "../moderation/domain-policy.ts";
 import type { Services } from "../services.ts";
 import { storeAudioVideo } from "./ffmpeg-media.ts";
+import { storeImage } from "./media-files.ts";
 import { processingSlots, processProfileImage } from "./process.ts";
 import { PROFILE_IMAGE_SIZES, type ProfileImageKind } from "./profile-images.ts";
 import { fetchRemoteMedia, RemoteMediaRefused } from "./remote-cache-fetch.ts";
-import { storeImage } from "./service.ts";
 import { mediaStorage } from "./storage.ts";
 
 const logger = log("media");

@@ -1,25 +1,29 @@
-// Uploading, describing and deleting one's media, and attaching it to statuses. Images are
-// processed synchronously (v1) or by the `media.process` job (v2); video and audio are
-// kept as uploaded and, when ffmpeg is installed, probed with a preview frame for video
+// Uploading, describing and deleting one's media. Images are processed synchronously (v1)
+// or by the `media.process` job (v2, processPendingMedia below); video and audio are kept
+// as uploaded and, when ffmpeg is installed, probed with a preview frame for video
 // (src/media/ffmpeg-media.ts; without it: no preview, and only the byte size as metadata).
-import { sql, type Transaction } from "kysely";
+// Upload checks and file storing are in media-files.ts, attaching media to statuses in
+// status-attachments.ts, and the prune jobs in prune.ts.
 import type { AccountRow } from "../auth/middleware.ts";
-import type { Config } from "../config.ts";
 import { ApiError } from "../http/errors.ts";
-import type { Db } from "../infra/db/index.ts";
-import type { Database, MediaMeta, MediaType } from "../infra/db/schema.ts";
+import type { MediaMeta } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
-import { MEDIA_LIMITS } from "../instance/limits.ts";
 import type { Services } from "../services.ts";
-import { type Detected, detectMedia } from "./detect.ts";
+import { detectMedia } from "./detect.ts";
 import { ffmpegAvailable } from "./ffmpeg.ts";
-import { animatedGifAsVideo, storeAudioVideo } from "./ffmpeg-media.ts";
-import { processImage, processingSlots } from "./process.ts";
+import { storeAudioVideo } from "./ffmpeg-media.ts";
+import {
+  checkDescription,
+  imageInput,
+  mediaKey,
+  putUpload,
+  readUpload,
+  storeImage,
+  storeThumbnail,
+} from "./media-files.ts";
 import type { MediaRow } from "./serializer.ts";
 import { LocalStorage, mediaStorage } from "./storage.ts";
-import { asUpload, type Upload, uploadFromDisk, uploadFromFile } from "./upload.ts";
-
-type Trx = Transaction<Database>;
+import { type Upload, uploadFromDisk, uploadFromFile } from "./upload.ts";
 
 export interface MediaInput {
   /** A File or an Upload (src/media/upload.ts); anything else is a 422. */
@@ -27,98 +31,6 @@ export interface MediaInput {
   description?: string;
   focus?: { x: number; y: number };
   thumbnail?: Upload;
-}
-
-const mb = (bytes: number) => `${Math.round(bytes / 1_048_576)} MB`;
-
-export function mediaKey(id: string, name: string, extension?: string): string {
-  return `media_attachments/${id}/${name}${extension ? `.${extension}` : ""}`;
-}
-
-/**
- * Checks an upload's type (from its first bytes, never its name) and size against the
- * limits. The file is not read whole: callers hand its path or bytes on when they need them.
- */
-export async function readUpload(
-  services: Services,
-  file: unknown,
-): Promise<{ upload: Upload; detected: Detected }> {
-  const upload = asUpload(file);
-  if (!upload) throw ApiError.unprocessable("Validation failed: File can't be blank");
-  const { imageLimit, videoLimit } = services.config.media;
-  if (upload.size > Math.max(imageLimit, videoLimit))
-    throw tooBig(Math.max(imageLimit, videoLimit));
-  const detected = detectMedia(await upload.head());
-  if (!detected) throw ApiError.unprocessable("Validation failed: File content type is invalid");
-  const limit = detected.type === "image" ? imageLimit : videoLimit;
-  if (upload.size > limit) throw tooBig(limit);
-  return { upload, detected };
-}
-
-/** What sharp reads: the file on disk when there is one, else the bytes. */
-export async function imageInput(upload: Upload): Promise<Uint8Array | string> {
-  return upload.path ?? (await upload.bytes());
-}
-
-/** Stores an upload as it is, from disk when it was streamed there. */
-async function putUpload(services: Services, key: string, upload: Upload, mime: string) {
-  const storage = mediaStorage(services.config);
-  if (upload.path) await storage.putFile(key, upload.path, upload.size, mime);
-  else await storage.put(key, await upload.bytes(), mime);
-}
-
-function tooBig(limit: number): ApiError {
-  return ApiError.unprocessable(`Validation failed: File file size must be less than ${mb(limit)}`);
-}
-
-export function checkDescription(description: string | undefined): void {
-  if (description !== undefined && [...description].length > MEDIA_LIMITS.descriptionLimit) {
-    throw ApiError.unprocessable(
-      `Validation failed: Description is too long (maximum is ${MEDIA_LIMITS.descriptionLimit} characters)`,
-    );
-  }
-}
-
-/**
- * Stores the processed image's files and returns the row's columns for them. The input is
- * loaded inside the processing slot, so waiting uploads don't hold their bytes in memory.
- */
-export async function storeImage(
-  services: Services,
-  id: string,
-  load: () => Promise<{ input: Uint8Array | string; detected: Detected }>,
-  // Cached remote copies take fresh names, so a re-fetch never reuses a URL caches hold.
-  names = { original: "original", small: "small" },
-) {
-  const storage = mediaStorage(services.config);
-  const { processed, video } = await processingSlots(services.config.media.concurrency).run(
-    async () => {
-      const { input, detected } = await load();
-      const processed = await processImage(input, detected);
-      // Only an animated GIF comes out as a GIF: with ffmpeg it becomes a muted MP4 (gifv).
-      const video =
-        processed.original.mime === "image/gif"
-          ? await animatedGifAsVideo(services, processed.original.bytes)
-          : undefined;
-      return { processed, video };
-    },
-  );
-  const original = video
-    ? { bytes: video.bytes, mime: "video/mp4", extension: "mp4" }
-    : processed.original;
-  const fileKey = mediaKey(id, names.original, original.extension);
-  const previewKey = mediaKey(id, names.small, processed.preview.extension);
-  await storage.put(fileKey, original.bytes, original.mime);
-  await storage.put(previewKey, processed.preview.bytes, processed.preview.mime);
-  return {
-    type: (video ? "gifv" : "image") as MediaType,
-    content_type: original.mime,
-    file_key: fileKey,
-    preview_key: previewKey,
-    file_size: original.bytes.length,
-    blurhash: processed.blurhash,
-    meta: video ? { ...processed.meta, original: video.original } : processed.meta,
-  };
 }
 
 /**
@@ -261,20 +173,6 @@ async function storedUpload(services: Services, key: string): Promise<Upload | u
   return bytes ? uploadFromFile(new File([new Uint8Array(bytes)], "upload")) : undefined;
 }
 
-async function storeThumbnail(services: Services, id: string, file: Upload) {
-  const { upload, detected } = await readUpload(services, file);
-  if (detected.type !== "image") {
-    throw ApiError.unprocessable("Validation failed: Thumbnail content type is invalid");
-  }
-  const processed = await processingSlots(services.config.media.concurrency).run(async () =>
-    processImage(await imageInput(upload), detected),
-  );
-  // A fresh key per thumbnail, so caches never serve the old one under the new URL.
-  const key = mediaKey(id, `thumb-${newId()}`, processed.preview.extension);
-  await mediaStorage(services.config).put(key, processed.preview.bytes, processed.preview.mime);
-  return { preview_key: key, blurhash: processed.blurhash };
-}
-
 /** One of the account's own uploads, or 404 (others' media is not theirs to see here). */
 export async function findOwnMedia(
   services: Services,
@@ -332,6 +230,7 @@ export async function deleteMedia(
   await removeMediaRows(services, [row]);
 }
 
+/** Deletes media rows and their files (and a pending upload's raw file); prune.ts uses it too. */
 export async function removeMediaRows(services: Services, rows: MediaRow[]): Promise<void> {
   if (rows.length === 0) return;
   await services.db
@@ -350,148 +249,4 @@ export async function removeMediaRows(services: Services, rows: MediaRow[]): Pro
     ].filter((k): k is string => k !== null),
   );
   await mediaStorage(services.config).delete(keys);
-}
-
-/**
- * Checks media ids for a new status: at most the configured number, the author's own,
- * processed, and not attached to another status. Returns them in the order given.
- */
-export async function checkMediaForStatus(
-  services: Services,
-  account: AccountRow,
-  ids: string[],
-  statusId?: string,
-): Promise<string[]> {
-  const unique = [...new Set(ids)];
-  if (unique.length === 0) return [];
-  const max = services.config.media.maxAttachments;
-  if (unique.length > max) {
-    throw ApiError.unprocessable(`Validation failed: Media attachments limit of ${max} exceeded`);
-  }
-  if (!unique.every((id) => /^\d{1,19}$/.test(id))) {
-    throw ApiError.unprocessable("Validation failed: Media ids are invalid");
-  }
-  const rows = await services.db
-    .selectFrom("media_attachments")
-    .select(["id", "status_id", "processing"])
-    .where("id", "in", unique)
-    .where("account_id", "=", account.id)
-    // Reserved for a scheduled status (src/scheduled) until it is published.
-    .where("scheduled_status_id", "is", null)
-    .execute();
-  const usable = rows.filter((r) => r.status_id === null || r.status_id === statusId);
-  if (usable.length !== unique.length) {
-    throw ApiError.unprocessable("Validation failed: Media ids are invalid");
-  }
-  if (usable.some((r) => r.processing !== "ready")) {
-    throw ApiError.unprocessable("Validation failed: Media attachments are still being processed");
-  }
-  return unique;
-}
-
-/** Attaches checked media to a status inside its transaction, in the order given. */
-export async function attachMedia(trx: Trx, statusId: string, ids: string[]): Promise<void> {
-  for (const [position, id] of ids.entries()) {
-    await trx
-      .updateTable("media_attachments")
-      .set({ status_id: statusId, position, updated_at: new Date() })
-      .where("id", "=", id)
-      // Attached elsewhere since it was checked: left alone rather than stolen.
-      .where((eb) => eb.or([eb("status_id", "is", null), eb("status_id", "=", statusId)]))
-      .execute();
-  }
-}
-
-/** Edits descriptions of a status's media (PUT /statuses/:id `media_attributes[]`). */
-export async function updateAttachedDescriptions(
-  trx: Trx,
-  statusId: string,
-  attributes: { id: string; description?: string; focus?: { x: number; y: number } }[],
-): Promise<void> {
-  for (const attr of attributes) {
-    checkDescription(attr.description);
-    const row = await trx
-      .selectFrom("media_attachments")
-      .select("meta")
-      .where("id", "=", attr.id)
-      .where("status_id", "=", statusId)
-      .executeTakeFirst();
-    if (!row) continue;
-    const set: Record<string, unknown> = { updated_at: new Date() };
-    if (attr.description !== undefined) set.description = attr.description;
-    if (attr.focus) set.meta = JSON.stringify({ ...row.meta, focus: attr.focus });
-    await trx.updateTable("media_attachments").set(set).where("id", "=", attr.id).execute();
-  }
-}
-
-/** A status's media as an edit records it (status_edits.media): ids and alt texts, in order. */
-export interface EditedMedia {
-  id: string;
-  description: string | null;
-}
-
-export async function mediaOfVersion(trx: Trx, statusId: string): Promise<EditedMedia[]> {
-  return await trx
-    .selectFrom("media_attachments")
-    .select(["id", "description"])
-    .where("status_id", "=", statusId)
-    .orderBy("position")
-    .orderBy("id")
-    .execute();
-}
-
-export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** Removes uploads never attached (or left by a deleted status, remote ones too) for over a day. */
-export async function pruneUnattachedMedia(services: Services, now = Date.now()): Promise<number> {
-  const rows = await services.db
-    .selectFrom("media_attachments")
-    .selectAll()
-    .where("status_id", "is", null)
-    .where("scheduled_status_id", "is", null)
-    // Remote rows (remote_url set) lose their status only when the post is deleted: they
-    // go too, with any copy REMOTE_MEDIA_CACHE made of them.
-    .where("created_at", "<", new Date(now - UNATTACHED_TTL_MS))
-    // Dropped from a post by an edit: still shown in its edit history.
-    .where(({ exists, not, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("status_edits")
-            .select(sql.lit(1).as("one"))
-            .where(
-              sql<boolean>`status_edits.media @> jsonb_build_array(jsonb_build_object('id', media_attachments.id::text))`,
-            ),
-        ),
-      ),
-    )
-    .limit(1000)
-    .execute();
-  await removeMediaRows(services, rows);
-  return rows.length;
-}
-
-/** `media prune-remote`: drops cached copies of remote media older than `days`. */
-export async function pruneRemoteMediaCache(db: Db, config: Config, days: number): Promise<number> {
-  const cutoff = new Date(Date.now() - days * 86_400_000);
-  const rows = await db
-    .selectFrom("media_attachments")
-    .select(["id", "file_key", "preview_key"])
-    .where("remote_url", "is not", null)
-    .where("file_key", "is not", null)
-    .where("created_at", "<", cutoff)
-    .execute();
-  const keys = rows.flatMap((r) => [r.file_key, r.preview_key].filter((k): k is string => !!k));
-  await mediaStorage(config).delete(keys);
-  if (rows.length) {
-    await db
-      .updateTable("media_attachments")
-      .set({ file_key: null, preview_key: null })
-      .where(
-        "id",
-        "in",
-        rows.map((r) => r.id),
-      )
-      .execute();
-  }
-  return rows.length;
 }

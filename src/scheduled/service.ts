@@ -10,7 +10,7 @@ import { ApiError } from "../http/errors.ts";
 import type { PageParams } from "../http/pagination.ts";
 import { newId } from "../infra/ids.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
-import { checkMediaForStatus } from "../media/service.ts";
+import { checkMediaForStatus } from "../media/status-attachments.ts";
 import type { Services } from "../services.ts";
 import { findVisibleStatus } from "../statuses/queries.ts";
 import type { NewStatus } from "../statuses/status-service.ts";

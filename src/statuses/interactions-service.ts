@@ -8,9 +8,9 @@ import { ApiError } from "../http/errors.ts";
 import type { Visibility } from "../infra/db/schema.ts";
 import { newId } from "../infra/ids.ts";
 import type { Services } from "../services.ts";
+import { removeStatusRows } from "./delete-status.ts";
 import { findVisibleStatus } from "./queries.ts";
 import { localStatusUri, type StatusRow } from "./serializer.ts";
-import { removeStatusRows } from "./status-service.ts";
 
 /** The status acted on: the visible status, or the one it boosts. */
 async function target(services: Services, viewer: AccountRow, id: string): Promise<StatusRow> {

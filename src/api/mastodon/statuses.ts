@@ -13,9 +13,11 @@ import { hasPollParam, parsePollParam } from "../../polls/params.ts";
 import { findPollOfStatus } from "../../polls/store.ts";
 import { scheduleFromRequest } from "../../scheduled/request.ts";
 import { scheduledAtParam } from "../../scheduled/service.ts";
+import { deleteStatus } from "../../statuses/delete-status.ts";
+import { editStatus } from "../../statuses/edit-status.ts";
 import { findVisibleStatus, findVisibleStatuses, threadContext } from "../../statuses/queries.ts";
 import { serializeStatus, serializeStatuses } from "../../statuses/serializer.ts";
-import { createStatus, deleteStatus, editStatus } from "../../statuses/status-service.ts";
+import { createStatus } from "../../statuses/status-service.ts";
 import { parseFocus } from "./media.ts";
 import {
   bool,

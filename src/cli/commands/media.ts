@@ -1,7 +1,7 @@
 // `media prune-remote --days N`: drops cached copies of remote media older than N days.
 // The rows stay (their remote_url still shows the media), so nothing visible breaks.
 import { parseArgs } from "node:util";
-import { pruneRemoteMediaCache } from "../../media/service.ts";
+import { pruneRemoteMediaCache } from "../../media/prune.ts";
 import { type CliContext, CliError } from "./common.ts";
 
 export const MEDIA_USAGE = `Usage: npm run cli -- media prune-remote [--days N]
