@@ -1,10 +1,11 @@
 // The Status entity, rendered as Mastodon renders it. Every endpoint that shows statuses
 // (timelines, notifications, search, context, ...) goes through serializeStatuses, which
 // loads what a page needs in a fixed number of queries whatever its length: authors,
-// boosted statuses, mentions, tags and the viewer's own flags.
+// boosted statuses, mentions, tags and attachments (kept in memory, static-parts.ts), polls,
+// and the viewer's own flags.
 // Callers decide what is visible (src/statuses/visibility.ts); this file only renders.
 import { type Selectable, sql } from "kysely";
-import { type AccountEntity, acctOf, serializeAccount } from "../accounts/serializers.ts";
+import { type AccountEntity, serializeAccount } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
 import {
   applyFilters,
@@ -15,9 +16,10 @@ import {
 } from "../filters/match.ts";
 import { idIn, prepared } from "../infra/db/prepared.ts";
 import type { StatusesTable, Visibility } from "../infra/db/schema.ts";
-import { type MediaAttachmentEntity, mediaOfStatuses } from "../media/serializer.ts";
+import type { MediaAttachmentEntity } from "../media/serializer.ts";
 import { type PollEntity, pollsOfStatuses } from "../polls/serializer.ts";
 import type { Services } from "../services.ts";
+import { staticPartsOf } from "./static-parts.ts";
 
 export type StatusRow = Selectable<StatusesTable>;
 
@@ -140,7 +142,7 @@ export async function serializeStatuses(
       ]
     : [];
 
-  const [accounts, mentions, tags, flags, applications, media, polls, filters] = await Promise.all([
+  const [accounts, parts, flags, applications] = await Promise.all([
     // The page's lookups are prepared statements (src/infra/db/prepared.ts): fixed texts
     // with array parameters, planned once per connection.
     db
@@ -149,30 +151,8 @@ export async function serializeStatuses(
       .selectAll()
       .where(idIn("accounts.id", accountIds))
       .execute(),
-    db
-      .selectFrom("mentions")
-      .innerJoin("accounts", "accounts.id", "mentions.account_id")
-      .modifyFront(prepared)
-      .select([
-        "mentions.status_id",
-        "accounts.id",
-        "accounts.username",
-        "accounts.domain",
-        "accounts.url",
-        "accounts.uri",
-      ])
-      .where(idIn("mentions.status_id", ids))
-      .where("mentions.silent", "=", false)
-      .orderBy("accounts.id")
-      .execute(),
-    db
-      .selectFrom("status_tags")
-      .innerJoin("tags", "tags.id", "status_tags.tag_id")
-      .modifyFront(prepared)
-      .select(["status_tags.status_id", "tags.name", "tags.display_name"])
-      .where(idIn("status_tags.status_id", ids))
-      .orderBy("tags.name")
-      .execute(),
+    // Mentions, tags, attachments: from memory for statuses rendered before (static-parts.ts).
+    staticPartsOf(services, all),
     viewerId ? viewerFlags(services, viewerId, all) : Promise.resolve(undefined),
     ownApplicationIds.length
       ? db
@@ -181,18 +161,20 @@ export async function serializeStatuses(
           .where("id", "in", ownApplicationIds)
           .execute()
       : Promise.resolve([]),
-    mediaOfStatuses(db, config, ids),
-    pollsOfStatuses(db, viewerId, ids),
-    // The viewer's custom filters (src/filters/match.ts), applied once the page is rendered.
-    viewer && !options.filters ? loadActiveFilters(db, viewer.id) : (options.filters ?? []),
+  ]);
+  const pollIds = ids.filter((id) => parts.get(id)?.hasPoll);
+  const [polls, filters] = await Promise.all([
+    pollIds.length ? pollsOfStatuses(db, viewerId, pollIds) : new Map<string, PollEntity>(),
+    // The viewer's custom filters (src/filters/match.ts), applied once the page is rendered;
+    // the flags statement says whether there are any, so most pages skip loading them.
+    options.filters ??
+      (viewer && flags?.hasFilters ? loadActiveFilters(db, viewer.id) : ([] as CompiledFilter[])),
   ]);
 
   const accountEntities = new Map<string, AccountEntity>(
     accounts.map((a) => [a.id, serializeAccount(a, config)]),
   );
   const usernames = new Map(accounts.map((a) => [a.id, a]));
-  const mentionsBy = groupBy(mentions, (m) => m.status_id);
-  const tagsBy = groupBy(tags, (t) => t.status_id);
   const appsById = new Map(applications.map((a) => [a.id, a]));
 
   const render = (s: StatusRow, nested: boolean): MastodonStatus => {
@@ -219,17 +201,9 @@ export async function serializeStatuses(
       content: s.content,
       reblog: boosted ? render(boosted, true) : null,
       account: accountEntities.get(s.account_id)!,
-      media_attachments: media.get(s.id) ?? [],
-      mentions: (mentionsBy.get(s.id) ?? []).map((m) => ({
-        id: m.id,
-        username: m.username,
-        url: m.url ?? m.uri,
-        acct: acctOf(m),
-      })),
-      tags: (tagsBy.get(s.id) ?? []).map((t) => ({
-        name: t.name.toLowerCase(),
-        url: tagUrl(config.publicUrl, t.name.toLowerCase()),
-      })),
+      media_attachments: parts.get(s.id)?.media ?? [],
+      mentions: parts.get(s.id)?.mentions ?? [],
+      tags: parts.get(s.id)?.tags ?? [],
       emojis: [],
       card: null,
       poll: polls.get(s.id) ?? null,
@@ -268,17 +242,19 @@ interface ViewerFlags {
   mutedConversations: Set<string>;
   bookmarked: Set<string>;
   pinned: Set<string>;
+  /** Whether the viewer has any active custom filter (they are loaded only then). */
+  hasFilters: boolean;
 }
 
 interface FlagRow {
-  kind: "favourite" | "bookmark" | "pin" | "reblog" | "mute";
+  kind: "favourite" | "bookmark" | "pin" | "reblog" | "mute" | "filters";
   status_id: string;
   conversation_id: string | null;
 }
 
 /**
  * The viewer's own flags on the page in one statement (it was five): favourites, bookmarks,
- * pins, boosts and status mutes. Muting a status mutes its whole conversation, as in Mastodon.
+ * pins, boosts and status mutes, and whether the viewer has custom filters. Muting a status mutes its whole conversation, as in Mastodon.
  */
 async function viewerFlags(
   services: Services,
@@ -303,7 +279,9 @@ async function viewerFlags(
     union all select 'mute', sm.status_id, s.conversation_id from status_mutes sm
       join statuses s on s.id = sm.status_id
       where sm.account_id = ${v}
-        and (sm.status_id = any(${page}) or s.conversation_id = any(${conversations}::bigint[]))`.execute(
+        and (sm.status_id = any(${page}) or s.conversation_id = any(${conversations}::bigint[]))
+    union all select 'filters', null, null where exists (select 1 from custom_filters cf
+      where cf.account_id = ${v} and (cf.expires_at is null or cf.expires_at > now()))`.execute(
     services.db,
   );
   const flags: ViewerFlags = {
@@ -313,6 +291,7 @@ async function viewerFlags(
     reblogged: new Set(),
     muted: new Set(),
     mutedConversations: new Set(),
+    hasFilters: false,
   };
   const setOf = {
     favourite: flags.favourited,
@@ -322,21 +301,14 @@ async function viewerFlags(
     mute: flags.muted,
   };
   for (const row of rows) {
+    if (row.kind === "filters") {
+      flags.hasFilters = true;
+      continue;
+    }
     setOf[row.kind].add(row.status_id);
     if (row.kind === "mute" && row.conversation_id !== null) {
       flags.mutedConversations.add(row.conversation_id);
     }
   }
   return flags;
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
 }
