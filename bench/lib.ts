@@ -97,6 +97,8 @@ export async function startRoost(env: BenchEnv, extra: Record<string, string> = 
       // Measured, not throttled: the limiter would answer most of a benchmark with 429s.
       RATE_LIMIT: "false",
       // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+      // e.g. WEB_CONCURRENCY=2: one HTTP process per core (src/cluster.ts).
+      ...(process.env.WEB_CONCURRENCY ? { WEB_CONCURRENCY: process.env.WEB_CONCURRENCY } : {}),
       ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...extra,
     },
@@ -244,7 +246,13 @@ export function cpuSeconds(pid: number): number {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const own = (Number(fields[11]) + Number(fields[12])) / 100;
+    // With WEB_CONCURRENCY the server is a supervisor and its children: count them too.
+    let children = 0;
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ")) {
+      if (child.trim()) children += cpuSeconds(Number(child));
+    }
+    return own + children;
   } catch {
     return 0;
   }

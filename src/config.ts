@@ -38,6 +38,8 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/, "may hold only letters, digits, '_', '.' and '-'")
     .default("roost"),
   NODE_ROLE: z.enum(["all", "web", "worker"]).default("all"),
+  // HTTP processes sharing the port (Node's cluster): one per core uses them all.
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   SMTP_URL: url(["smtp:", "smtps:"]).optional(),
   MAIL_FROM: z.string().min(3).optional(),
@@ -97,6 +99,13 @@ const checked = schema.superRefine((env, ctx) => {
       message: `=${env.NODE_ROLE} needs DATABASE_URL (the embedded database serves one process only)`,
     });
   }
+  if (env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["WEB_CONCURRENCY"],
+      message: "above 1 needs DATABASE_URL (the embedded database serves one process only)",
+    });
+  }
 });
 
 function toConfig(env: z.infer<typeof schema>) {
@@ -112,6 +121,7 @@ function toConfig(env: z.infer<typeof schema>) {
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
     role: env.NODE_ROLE,
+    webConcurrency: env.WEB_CONCURRENCY,
     secretKey: env.SECRET_KEY,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM ?? `Roost <notifications@${publicUrl.hostname}>`,

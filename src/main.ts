@@ -1,5 +1,6 @@
 // Entry point: `npm start`. Parses the configuration before loading anything else, so a
-// mistake is reported in one line and at once; then runs the roles NODE_ROLE asks for.
+// mistake is reported in one line and at once; then runs the roles NODE_ROLE asks for, in
+// this process or, with WEB_CONCURRENCY above 1, in children it supervises (cluster.ts).
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { resolveSecretKey } from "./infra/secrets.ts";
 
@@ -14,8 +15,14 @@ try {
 }
 
 try {
-  const { runServer } = await import("./server.ts");
-  await runServer(config);
+  const { default: cluster } = await import("node:cluster");
+  if (config.webConcurrency > 1 && config.role !== "worker" && cluster.isPrimary) {
+    const { runCluster } = await import("./cluster.ts");
+    await runCluster(config);
+  } else {
+    const { runServer } = await import("./server.ts");
+    await runServer(config);
+  }
 } catch (error) {
   const cause =
     error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";

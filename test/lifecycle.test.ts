@@ -1,5 +1,6 @@
 // The server as an admin runs it: start, answer, stop on SIGTERM, restart with nothing lost;
 // in service mode also split into web and worker processes sharing PostgreSQL and Redis.
+import { existsSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config.ts";
 import { createServices } from "../src/services.ts";
@@ -128,4 +129,32 @@ describe.skipIf(!SERVICE_DATABASE_URL || !SERVICE_REDIS_URL)("web and worker pro
     await expect(fetch(worker.url)).rejects.toThrow();
     for (const p of [web, web2, worker]) expect(await p.stop("SIGTERM")).toBe(0);
   }, 180_000);
+});
+
+describe.skipIf(!SERVICE_DATABASE_URL)("WEB_CONCURRENCY", () => {
+  it("serves one port from several processes, and stops them all on SIGTERM", async () => {
+    const b = await backend();
+    const roost = await start({ ...b.env, WEB_CONCURRENCY: "2" });
+    // Both children come up (each logs its own "ready").
+    await waitFor(async () => (roost.output().match(/ready at/g) ?? []).length === 2, 60_000);
+    const pid = roost.proc.pid!;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ");
+    expect(children).toHaveLength(2);
+    for (let i = 0; i < 10; i++) {
+      expect((await fetch(`${roost.url}/api/v2/instance`)).status).toBe(200);
+    }
+    expect(await roost.stop("SIGTERM")).toBe(0);
+    // No child is left behind.
+    for (const child of children) expect(existsSync(`/proc/${child}`)).toBe(false);
+  }, 180_000);
+
+  it("is refused without PostgreSQL", () => {
+    expect(() =>
+      parseConfig({
+        WEB_CONCURRENCY: "2",
+        SECRET_KEY: "x".repeat(32),
+        PUBLIC_URL: "http://a.test",
+      }),
+    ).toThrow(/WEB_CONCURRENCY/);
+  });
 });

@@ -83,8 +83,42 @@ export function acctOf(account: Pick<AccountRow, "username" | "domain">): string
   return account.domain ? `${account.username}@${account.domain}` : account.username;
 }
 
+/**
+ * The columns an Account entity is made of (plus `sensitized_at`, which statuses need):
+ * pages that render many accounts read only these, not keys and inbox addresses.
+ */
+export const ACCOUNT_ENTITY_COLUMNS = [
+  "id",
+  "username",
+  "domain",
+  "display_name",
+  "note",
+  "uri",
+  "url",
+  "avatar_url",
+  "header_url",
+  "locked",
+  "bot",
+  "group",
+  "discoverable",
+  "indexable",
+  "hide_collections",
+  "fields",
+  "moved_to_account_id",
+  "followers_count",
+  "following_count",
+  "statuses_count",
+  "last_status_at",
+  "suspended_at",
+  "silenced_at",
+  "sensitized_at",
+  "created_at",
+] as const satisfies readonly (keyof AccountRow)[];
+
+export type AccountEntityRow = Pick<AccountRow, (typeof ACCOUNT_ENTITY_COLUMNS)[number]>;
+
 export function serializeAccount(
-  account: AccountRow,
+  account: AccountEntityRow,
   config: SerializerConfig,
   options: SerializeOptions = {},
 ): AccountEntity {

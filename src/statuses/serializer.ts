@@ -5,7 +5,11 @@
 // and the viewer's own flags.
 // Callers decide what is visible (src/statuses/visibility.ts); this file only renders.
 import { type Selectable, sql } from "kysely";
-import { type AccountEntity, serializeAccount } from "../accounts/serializers.ts";
+import {
+  ACCOUNT_ENTITY_COLUMNS,
+  type AccountEntity,
+  serializeAccount,
+} from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
 import {
   applyFilters,
@@ -148,7 +152,7 @@ export async function serializeStatuses(
     db
       .selectFrom("accounts")
       .modifyFront(prepared)
-      .selectAll()
+      .select(ACCOUNT_ENTITY_COLUMNS)
       .where(idIn("accounts.id", accountIds))
       .execute(),
     // Mentions, tags, attachments: from memory for statuses rendered before (static-parts.ts).
