@@ -92,3 +92,26 @@ describe("static parts of statuses", () => {
     expect((shown.body.poll as Json).options).toHaveLength(2);
   });
 });
+
+describe("a poll stored after its status", () => {
+  it("shows once stored, even when the status was rendered without it", async () => {
+    const posted = await call("POST", "/api/v1/statuses", { status: "A question soon" });
+    const id = posted.body.id as string;
+    expect((await call("GET", `/api/v1/statuses/${id}`)).body.poll).toBeNull();
+    // As a remote post's poll arrives: its own write, after the status's.
+    await ctx.services.db
+      .insertInto("polls")
+      .values({
+        id: `${BigInt(id) + 1n}`,
+        status_id: id,
+        account_id: alice.account.id,
+        options: JSON.stringify(["a", "b"]),
+        tallies: JSON.stringify([0, 0]),
+        multiple: false,
+        expires_at: new Date(Date.now() + 3_600_000),
+      })
+      .execute();
+    const shown = await call("GET", `/api/v1/statuses/${id}`);
+    expect((shown.body.poll as Json | null)?.options).toHaveLength(2);
+  });
+});

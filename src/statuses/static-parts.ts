@@ -2,9 +2,11 @@
 // tags, its attachments, and whether it has a poll. A timeline page mostly shows statuses
 // rendered moments ago for someone else, so these are kept in memory, shared by all
 // viewers (none of them depends on who looks), and looked up by the status id and the
-// row's version: edited_at and updated_at, which edits set and which a trigger moves when an
-// attachment changes (migrations/0022). The version comes from the row the caller has just
-// read, so a changed status is never served stale, by this process or any other.
+// row's version: edited_at and updated_at, which edits set and which triggers move when an
+// attachment (migrations/0022) or a poll (0023) is added, changed or removed. Mentions and
+// tags are only written in the transaction that writes the status. The version comes from
+// the row the caller has just read, so a changed status is never served stale, by this
+// process or any other.
 // Only the statuses not found are loaded: four statements at most, run together.
 import { sql } from "kysely";
 import { acctOf } from "../accounts/serializers.ts";
