@@ -107,7 +107,7 @@ describe("federation", () => {
       alice.token,
       await makeImage("jpeg", { width: 320, height: 240 }),
       {
-        fields: { description: "A test pattern" },
+        fields: { description: "A test pattern", focus: "0.5,-0.25" },
       },
     );
     const post = await ctx.app.request("/api/v1/statuses", {
@@ -132,6 +132,10 @@ describe("federation", () => {
     expect(doc.width).toBe(320);
     expect(doc.height).toBe(240);
     expect((doc.url as URL).href).toBe(m.url);
+    // Mastodon's extensions, which Fedify's Document cannot hold, are in the JSON itself.
+    const attachment = [json.attachment].flat()[0] as Json;
+    expect(attachment.blurhash).toBe(m.blurhash);
+    expect(attachment.focalPoint).toEqual([0.5, -0.25]);
   });
 
   it("stores inbound attachments as remote media shown by their URL", async () => {
