@@ -3,7 +3,7 @@
 // many-core machine is used by one service. The first child keeps NODE_ROLE (with `all` it
 // also runs the queue workers); the others serve HTTP only. Each child is a whole Roost web
 // process: it opens its own pool to PostgreSQL, and live events reach its streaming clients
-// through the shared pub/sub (Redis, or PostgreSQL's LISTEN/NOTIFY without it).
+// through Redis pub/sub (which is why the configuration requires REDIS_URL for this).
 // A child that dies is started again; one that dies right after starting stops the lot,
 // since starting it again would fail the same way.
 import cluster, { type Worker } from "node:cluster";

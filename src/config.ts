@@ -99,11 +99,14 @@ const checked = schema.superRefine((env, ctx) => {
       message: `=${env.NODE_ROLE} needs DATABASE_URL (the embedded database serves one process only)`,
     });
   }
-  if (env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
+  // Children split the streaming clients and the rate limits between them: they must share
+  // pub/sub and counters, which only Redis provides across processes.
+  if (env.WEB_CONCURRENCY > 1 && (!env.DATABASE_URL || !env.REDIS_URL)) {
     ctx.addIssue({
       code: "custom",
       path: ["WEB_CONCURRENCY"],
-      message: "above 1 needs DATABASE_URL (the embedded database serves one process only)",
+      message:
+        "above 1 needs DATABASE_URL and REDIS_URL (processes share the database, live events and rate limits)",
     });
   }
 });

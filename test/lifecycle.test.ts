@@ -131,7 +131,7 @@ describe.skipIf(!SERVICE_DATABASE_URL || !SERVICE_REDIS_URL)("web and worker pro
   }, 180_000);
 });
 
-describe.skipIf(!SERVICE_DATABASE_URL)("WEB_CONCURRENCY", () => {
+describe.skipIf(!SERVICE_DATABASE_URL || !SERVICE_REDIS_URL)("WEB_CONCURRENCY", () => {
   it("serves one port from several processes, and stops them all on SIGTERM", async () => {
     const b = await backend();
     const roost = await start({ ...b.env, WEB_CONCURRENCY: "2" });
