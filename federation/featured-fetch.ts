@@ -1,8 +1,11 @@
-// The pinned posts of a remote account, read from its `featured` collection when the
-// account is first stored (as Mastodon's FetchFeaturedCollectionService does), so its
-// profile shows them before it ever sends an Add. Later changes arrive as Add/Remove
-// (federation/inbox/add.ts, remove.ts). The fetch runs as a `federation.fetch_featured`
-// job, off the request that first saw the account, and never fails that request.
+// The pinned posts of a remote account, read from its `featured` collection whenever the
+// account's actor document is stored: first sight, a refresh, an Update (as Mastodon's
+// FetchFeaturedCollectionService does), so its profile shows them before it ever sends an
+// Add, and pins missed while nobody here followed it are corrected. When the whole
+// collection was read, pins it no longer lists are removed. Changes in between arrive as
+// Add/Remove (federation/inbox/add.ts, remove.ts). The fetch runs as a
+// `federation.fetch_featured` job, off the request that stored the account, and never
+// fails that request.
 //
 // Bounded: one collection document and, when its items are on pages, only the first page;
 // at most FEATURED_FETCH_LIMIT items, each post fetched (when not inline) by the instance
@@ -54,20 +57,45 @@ export async function fetchFeaturedCollection(services: Services, accountId: str
     documentLoader: await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR }),
     contextLoader: ctx.contextLoader,
   };
-  let pinned = 0;
+  const listed = new Set<string>();
+  const read = { complete: false };
   try {
-    for await (const item of featuredItems(ctx, url, loaders)) {
+    for await (const item of featuredItems(ctx, url, loaders, read)) {
       // Posts only: a Link names no object to pin.
       if (item instanceof Link || !item.id) continue;
-      if (await pinFeaturedPost(ctx, account, item.id, async () => item)) pinned++;
+      listed.add(item.id.href);
+      await pinFeaturedPost(ctx, account, item.id, async () => item);
     }
   } catch (error) {
     logger.info("Fetching the featured collection of {uri} failed: {error}", {
       uri: account.uri,
       error,
     });
+    return;
   }
-  logger.debug("{count} featured posts of {uri} pinned", { count: pinned, uri: account.uri });
+  // Only a collection read to its end says what is no longer pinned.
+  if (read.complete) await unpinUnlisted(services, account.id, listed);
+  logger.debug("{count} featured posts of {uri} listed", { count: listed.size, uri: account.uri });
+}
+
+/** Removes the account's pins of posts that `listed` (URIs) does not name. */
+async function unpinUnlisted(services: Services, accountId: string, listed: Set<string>) {
+  await services.db
+    .deleteFrom("status_pins")
+    .where("account_id", "=", accountId)
+    .where((eb) =>
+      listed.size === 0
+        ? eb.val(true)
+        : eb(
+            "status_id",
+            "not in",
+            eb
+              .selectFrom("statuses")
+              .select("id")
+              .where("uri", "in", [...listed]),
+          ),
+    )
+    .execute();
 }
 
 interface Loaders {
@@ -80,9 +108,12 @@ async function* featuredItems(
   ctx: ReturnType<typeof federationContext>,
   url: URL,
   loaders: Loaders,
+  read: { complete: boolean },
 ): AsyncGenerator<APObject | Link> {
   const collection = await ctx.lookupObject(url, { ...loaders, crossOrigin: "ignore" });
-  if (!(collection instanceof Collection) || collection.id?.href !== url.href) return;
+  if (!(collection instanceof Collection) || collection.id?.href !== url.href) {
+    throw new Error("not a collection");
+  }
   // Items from another origin than the collection's are dropped, not trusted or fetched.
   const options = { ...loaders, crossOrigin: "ignore" as const, suppressError: true };
   let count = 0;
@@ -90,11 +121,16 @@ async function* featuredItems(
     yield item;
     if (++count >= FEATURED_FETCH_LIMIT) return;
   }
-  if (count > 0) return;
+  if (count > 0 || !collection.firstId) {
+    read.complete = collection.totalItems == null || collection.totalItems <= count;
+    return;
+  }
   const page = await collection.getFirst(options);
   if (!page) return;
   for await (const item of page.getItems(options)) {
     yield item;
     if (++count >= FEATURED_FETCH_LIMIT) return;
   }
+  // The first page was the whole collection only when it points to no next one.
+  read.complete = !("nextId" in page) || page.nextId == null;
 }

@@ -117,8 +117,8 @@ export async function upsertRemoteActor(
     .returningAll()
     .executeTakeFirstOrThrow();
   await afterWrite(row);
-  // First sight (the row has the id just made): its pinned posts are fetched by a job.
-  if (row.id === id) await enqueueFeaturedFetch(services, row);
+  // First sight or a refresh: its pinned posts are (re)read by a job.
+  await enqueueFeaturedFetch(services, row);
   return row;
 }
 

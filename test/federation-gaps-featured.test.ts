@@ -1,5 +1,5 @@
 // A remote account's pinned posts are read from its `featured` collection when the account
-// is first stored: looking the account up queues the fetch, and the posts then show on
+// is stored (first sight or a refresh): looking the account up queues the fetch, and the posts then show on
 // GET /api/v1/accounts/:id/statuses?pinned=true. The Add handler's rules hold (only the
 // account's own public or unlisted posts), at most 20 items are taken, and a collection that
 // cannot be fetched leaves the lookup working and pins nothing.
@@ -152,5 +152,31 @@ describe("featured collection on first sight", () => {
       expect(res.status).toBe(200);
       expect(await pinnedUris(account!.id)).toEqual([]);
     }
+  }, 60_000);
+
+  it("re-reads the collection when the account is refreshed, and drops pins it no longer lists", async () => {
+    const origin = hosts.origins[0]!;
+    const changer = await actorWithFeatured(origin, "changer");
+    const kept = note(changer.id);
+    const dropped = note(changer.id);
+    serveCollection(featuredOf(origin, "changer"), [kept, dropped]);
+    const account = (await lookupRemote(ctx.services, changer.id))!.account!;
+    await until(async () => (await pinnedUris(account.id)).length >= 2, 30_000);
+
+    const added = note(changer.id);
+    serveCollection(featuredOf(origin, "changer"), [kept, added]);
+    // A refresh of the actor document (a lookup, a stale account, an Update) queues the
+    // fetch again.
+    await lookupRemote(ctx.services, changer.id);
+    const expected = [kept.id, added.id].sort();
+    await until(
+      async () => JSON.stringify(await pinnedUris(account.id)) === JSON.stringify(expected),
+      30_000,
+    );
+
+    // A collection that can't be read leaves the pins as they are.
+    hosts.serve(featuredOf(origin, "changer"), { oops: true }, "text/html");
+    await fetchFeaturedCollection(ctx.services, account.id);
+    expect(await pinnedUris(account.id)).toEqual(expected);
   }, 60_000);
 });
