@@ -147,14 +147,17 @@ describe.skipIf(!SERVICE_DATABASE_URL || !SERVICE_REDIS_URL)("WEB_CONCURRENCY", 
     // No child is left behind.
     for (const child of children) expect(existsSync(`/proc/${child}`)).toBe(false);
   }, 180_000);
+});
 
-  it("is refused without PostgreSQL", () => {
+describe("WEB_CONCURRENCY's requirements", () => {
+  it("is refused without PostgreSQL or without Redis", () => {
+    const base = { WEB_CONCURRENCY: "2", SECRET_KEY: "x".repeat(32), PUBLIC_URL: "http://a.test" };
+    expect(() => parseConfig(base)).toThrow(/WEB_CONCURRENCY/);
+    expect(() => parseConfig({ ...base, DATABASE_URL: "postgres://h/db" })).toThrow(
+      /WEB_CONCURRENCY/,
+    );
     expect(() =>
-      parseConfig({
-        WEB_CONCURRENCY: "2",
-        SECRET_KEY: "x".repeat(32),
-        PUBLIC_URL: "http://a.test",
-      }),
-    ).toThrow(/WEB_CONCURRENCY/);
+      parseConfig({ ...base, DATABASE_URL: "postgres://h/db", REDIS_URL: "redis://h" }),
+    ).not.toThrow();
   });
 });
