@@ -66,6 +66,10 @@ async function floor(
   connections: number,
 ): Promise<{ first: LoadResult; all: LoadResult }> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+  // The session setting the server's pool makes (src/infra/db/index.ts).
+  pool.on("connect", (client) => {
+    client.query("set plan_cache_mode = force_generic_plan").catch(() => {});
+  });
   // Open every connection before timing.
   await Promise.all(
     Array.from({ length: connections }, async () => (await pool.connect()).release()),
