@@ -69,6 +69,7 @@ async function relationshipToTarget(user: User) {
     blocking: boolean;
     muting: boolean;
     muting_notifications: boolean;
+    note: string;
   }[];
   expectResponseSchema("GET", "/api/v1/accounts/relationships", 200, body);
   return body[0]!;
@@ -131,6 +132,15 @@ describe("Move carries blocks and mutes", () => {
     ).toBe(target.id);
 
     expect(await relationshipToTarget(blocker)).toMatchObject({ blocking: true, muting: false });
+    // A private note on the new account says why, as Mastodon's does.
+    const originAcct = `@${origin.username}@${origin.domain}`;
+    expect((await relationshipToTarget(blocker)).note).toBe(
+      `This user moved from ${originAcct}, which you had blocked.`,
+    );
+    expect((await relationshipToTarget(muter)).note).toBe(
+      `This user moved from ${originAcct}, which you had muted.`,
+    );
+    expect((await relationshipToTarget(follower)).note).toBe("");
     expect(await relationshipToTarget(muter)).toMatchObject({
       blocking: false,
       muting: true,

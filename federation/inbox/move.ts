@@ -13,9 +13,12 @@
 // mute is not carried). As on Mastodon, nothing is carried to someone who already follows
 // the target, and an existing block or mute of the target is left as it is. This runs
 // before the followers are carried over, so the follows the move itself creates do not
-// count as "already follows".
+// count as "already follows". Each carried block or mute leaves a private note on the target
+// ("This user moved from @x, which you had blocked."), as Mastodon's does.
 import type { InboxContext } from "@fedify/fedify";
 import type { Move } from "@fedify/vocab";
+import { sql } from "kysely";
+import { acctOf } from "../../src/accounts/serializers.ts";
 import type { AccountRow } from "../../src/auth/middleware.ts";
 import { newId } from "../../src/infra/ids.ts";
 import { log } from "../../src/infra/logging.ts";
@@ -170,6 +173,7 @@ async function carryBlocksOver(services: Services, origin: AccountRow, target: A
     // The block service also severs follows both ways and sends the Block to a remote target.
     try {
       await blockAccount(services, account_id, target.id);
+      await noteCarriedOver(services, account_id, origin, target, "blocked");
     } catch (error) {
       logger.warn("Move: {account} could not block {target}: {error}", {
         account: account_id,
@@ -198,7 +202,33 @@ async function carryMutesOver(services: Services, origin: AccountRow, target: Ac
       })
       .onConflict((oc) => oc.columns(["account_id", "target_account_id"]).doNothing())
       .execute();
+    await noteCarriedOver(services, mute.account_id, origin, target, "muted");
   }
+}
+
+/**
+ * As Mastodon does, a private note on the new account tells its owner why it is blocked or
+ * muted without their asking: appended to a note they already keep on it.
+ */
+async function noteCarriedOver(
+  services: Services,
+  accountId: string,
+  origin: AccountRow,
+  target: AccountRow,
+  what: "blocked" | "muted",
+) {
+  const comment = `This user moved from @${acctOf(origin)}, which you had ${what}.`;
+  await services.db
+    .insertInto("account_notes")
+    .values({ id: newId(), account_id: accountId, target_account_id: target.id, comment })
+    .onConflict((oc) =>
+      oc.columns(["account_id", "target_account_id"]).doUpdateSet({
+        comment: sql<string>`case when account_notes.comment = '' then excluded.comment
+          else account_notes.comment || ${"\n\n"} || excluded.comment end`,
+        updated_at: new Date(),
+      }),
+    )
+    .execute();
 }
 
 function parseLanguages(value: unknown): string[] | null {
