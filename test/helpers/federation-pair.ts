@@ -122,16 +122,27 @@ export function federationPair(): FederationPair {
     return instance;
   };
   const launch = async (i: PairInstance) => {
-    i.tls = await startTlsTerminator(i.host, issueCert(ca, i.host.authority), i.port);
-    i.roost = await startRoost({
-      ...i.backend.env,
-      SECRET_KEY,
-      PORT: String(i.port),
-      PUBLIC_URL: i.host.publicUrl,
-      TRUST_PROXY: "true",
-      FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
-      NODE_EXTRA_CA_CERTS: ca.caFile,
-    });
+    for (let attempt = 1; ; attempt++) {
+      i.tls = await startTlsTerminator(i.host, issueCert(ca, i.host.authority), i.port);
+      try {
+        i.roost = await startRoost({
+          ...i.backend.env,
+          SECRET_KEY,
+          PORT: String(i.port),
+          PUBLIC_URL: i.host.publicUrl,
+          TRUST_PROXY: "true",
+          FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
+          NODE_EXTRA_CA_CERTS: ca.caFile,
+        });
+        return;
+      } catch (error) {
+        // The port picked in prepare() may have been taken since, e.g. as the local port of
+        // some outgoing connection: pick another and point the terminator at it.
+        if (attempt >= 3 || !/EADDRINUSE/.test(String(error))) throw error;
+        await i.tls.close();
+        i.port = await freePort();
+      }
+    }
   };
   return {
     get a() {

@@ -60,6 +60,21 @@ export async function startRoost(
   env: Record<string, string>,
   options: { timeoutMs?: number } = {},
 ): Promise<RoostProcess> {
+  // A port picked here can be taken before the child binds it (the local port of another
+  // connection): without a PORT of the caller's, try again on another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRoostOnce(env, options);
+    } catch (error) {
+      if (env.PORT || attempt >= 3 || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startRoostOnce(
+  env: Record<string, string>,
+  options: { timeoutMs?: number },
+): Promise<RoostProcess> {
   const port = env.PORT ?? String(await freePort());
   const roost = runRoost({
     HOST: "127.0.0.1",
