@@ -9,7 +9,7 @@
 // They only reach receivers when the activity is serialized in this process: Fedify's
 // fan-out queue re-parses the JSON into plain vocabulary objects, so activities that carry
 // extras are sent with `fanout: "skip"` (see federation/outbox/recipients.ts).
-import { Create, Note, Question, Update } from "@fedify/vocab";
+import { type Object as APObject, Create, Note, Question, Update } from "@fedify/vocab";
 
 export interface DocumentExtras {
   blurhash: string | null;
@@ -83,41 +83,26 @@ function carry<T extends object>(from: object, to: T): T {
   return to;
 }
 
-class NoteWithMedia extends Note {
-  override clone(...args: Parameters<Note["clone"]>): Note {
-    return carry(this, super.clone(...args));
-  }
-  override async toJsonLd(options?: ToJsonLdOptions): Promise<unknown> {
-    return extendJsonLd(await super.toJsonLd(options), formatOf(options), extrasOf.get(this));
-  }
+// A mixin's constructor must take `any[]` (TypeScript's rule for mixin classes).
+// biome-ignore lint/suspicious/noExplicitAny: see above.
+type VocabClass = new (...args: any[]) => APObject;
+
+/** `Base` whose serializations carry the extras, and whose clones keep them. */
+function withMediaExtras<B extends VocabClass>(Base: B) {
+  return class extends Base {
+    override clone(...args: Parameters<APObject["clone"]>): APObject {
+      return carry(this, super.clone(...args));
+    }
+    override async toJsonLd(options?: ToJsonLdOptions): Promise<unknown> {
+      return extendJsonLd(await super.toJsonLd(options), formatOf(options), extrasOf.get(this));
+    }
+  };
 }
 
-class QuestionWithMedia extends Question {
-  override clone(...args: Parameters<Question["clone"]>): Question {
-    return carry(this, super.clone(...args));
-  }
-  override async toJsonLd(options?: ToJsonLdOptions): Promise<unknown> {
-    return extendJsonLd(await super.toJsonLd(options), formatOf(options), extrasOf.get(this));
-  }
-}
-
-class CreateWithMedia extends Create {
-  override clone(...args: Parameters<Create["clone"]>): Create {
-    return carry(this, super.clone(...args));
-  }
-  override async toJsonLd(options?: ToJsonLdOptions): Promise<unknown> {
-    return extendJsonLd(await super.toJsonLd(options), formatOf(options), extrasOf.get(this));
-  }
-}
-
-class UpdateWithMedia extends Update {
-  override clone(...args: Parameters<Update["clone"]>): Update {
-    return carry(this, super.clone(...args));
-  }
-  override async toJsonLd(options?: ToJsonLdOptions): Promise<unknown> {
-    return extendJsonLd(await super.toJsonLd(options), formatOf(options), extrasOf.get(this));
-  }
-}
+const NoteWithMedia = withMediaExtras(Note);
+const QuestionWithMedia = withMediaExtras(Question);
+const CreateWithMedia = withMediaExtras(Create);
+const UpdateWithMedia = withMediaExtras(Update);
 
 /** A Note, or a Question for a post with a poll, whose attachments carry the extras. */
 export function noteWithMedia(
