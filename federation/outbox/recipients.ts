@@ -1,7 +1,6 @@
 // Who a local action's activity goes to: the local/remote pair of a one-to-one activity,
 // the remote accounts among some ids that are in no block with the sender, and the
 // followers-plus-direct delivery shared by every public-facing activity.
-
 import type { Context } from "@fedify/fedify";
 import type { Activity, Recipient } from "@fedify/vocab";
 import type { AccountRow } from "../../src/auth/middleware.ts";

@@ -186,6 +186,7 @@ export async function serializeStatuses(
     const local = s.local && author !== undefined && author.domain === null;
     const url = local ? localStatusUrl(config.publicUrl, author.username, s.id) : (s.url ?? s.uri);
     const boosted = !nested && s.reblog_of_id ? byId.get(s.reblog_of_id) : undefined;
+    const own = parts.get(s.id);
     const entity: MastodonStatus = {
       id: s.id,
       created_at: new Date(s.created_at).toISOString(),
@@ -205,9 +206,9 @@ export async function serializeStatuses(
       content: s.content,
       reblog: boosted ? render(boosted, true) : null,
       account: accountEntities.get(s.account_id)!,
-      media_attachments: parts.get(s.id)?.media ?? [],
-      mentions: parts.get(s.id)?.mentions ?? [],
-      tags: parts.get(s.id)?.tags ?? [],
+      media_attachments: own?.media ?? [],
+      mentions: own?.mentions ?? [],
+      tags: own?.tags ?? [],
       emojis: [],
       card: null,
       poll: polls.get(s.id) ?? null,
@@ -250,15 +251,19 @@ interface ViewerFlags {
   hasFilters: boolean;
 }
 
-interface FlagRow {
-  kind: "favourite" | "bookmark" | "pin" | "reblog" | "mute" | "filters";
-  status_id: string;
-  conversation_id: string | null;
-}
+type FlagRow =
+  | {
+      kind: "favourite" | "bookmark" | "pin" | "reblog" | "mute";
+      status_id: string;
+      conversation_id: string | null;
+    }
+  // Not about a status: the viewer has at least one active filter.
+  | { kind: "filters"; status_id: null; conversation_id: null };
 
 /**
  * The viewer's own flags on the page in one statement (it was five): favourites, bookmarks,
- * pins, boosts and status mutes, and whether the viewer has custom filters. Muting a status mutes its whole conversation, as in Mastodon.
+ * pins, boosts and status mutes, and whether the viewer has custom filters. Muting a status
+ * mutes its whole conversation, as in Mastodon.
  */
 async function viewerFlags(
   services: Services,
