@@ -89,6 +89,7 @@ const USER_COLUMNS = Object.keys({
   created_at: true,
   updated_at: true,
 } satisfies Record<keyof UsersTable, true>) as (keyof UsersTable)[];
+const USER_SELECTION = USER_COLUMNS.map((c) => sql.ref<unknown>(`users.${c}`).as(`user_${c}`));
 
 export async function findToken(
   db: AppEnv["Variables"]["services"]["db"],
@@ -108,7 +109,7 @@ export async function findToken(
       "oauth_tokens.account_id as token_account_id",
       "oauth_tokens.scopes as token_scopes",
     ])
-    .select(USER_COLUMNS.map((c) => sql.ref<unknown>(`users.${c}`).as(`user_${c}`)))
+    .select(USER_SELECTION)
     .where("oauth_tokens.token_hash", "=", hashToken(token))
     .where("oauth_tokens.revoked_at", "is", null)
     .executeTakeFirst()) as Record<string, unknown> | undefined;
