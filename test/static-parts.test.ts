@@ -5,6 +5,7 @@
 // new version of the status.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { staticPartsOf } from "../src/statuses/static-parts.ts";
+import { call as callApi } from "./helpers/api.ts";
 import { createUserWithToken } from "./helpers/auth.ts";
 import { makeImage, upload } from "./helpers/media.ts";
 import type { Json } from "./helpers/oauth.ts";
@@ -22,17 +23,8 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-async function call(method: string, path: string, body?: Record<string, unknown>) {
-  const res = await ctx.app.request(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${alice.token}`,
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
+const call = (method: string, path: string, body?: Record<string, unknown>) =>
+  callApi(ctx, method, path, alice.token, body);
 
 const row = (id: string) =>
   ctx.services.db.selectFrom("statuses").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
