@@ -6,8 +6,8 @@ import type { Delete } from "@fedify/vocab";
 import { sql } from "kysely";
 import { uncountAccount } from "../../src/accounts/uncount.ts";
 import { emitEvent } from "../../src/events/emit.ts";
-import type { DomainEvents } from "../../src/events/types.ts";
 import type { Services } from "../../src/services.ts";
+import { statusDeletedEvent } from "../../src/statuses/delete-status.ts";
 import type { FederationContextData } from "../context.ts";
 import { findStatusByUri, type StatusRow } from "../objects/remote-status.ts";
 import { knownSender } from "./sender.ts";
@@ -83,15 +83,7 @@ export async function deleteStatusRow(services: Services, status: StatusRow): Pr
         .where("id", "=", row.account_id)
         .execute();
     }
-    return [gone, ...boosts].map((row): DomainEvents["status.deleted"] => ({
-      statusId: row.id,
-      accountId: row.account_id,
-      uri: row.uri,
-      local: row.local,
-      visibility: row.visibility,
-      reblogOfId: row.reblog_of_id,
-      mentionedAccountIds: mentions.filter((m) => m.status_id === row.id).map((m) => m.account_id),
-    }));
+    return [gone, ...boosts].map((row) => statusDeletedEvent(row, mentions));
   });
   for (const payload of events) await emitEvent(services, "status.deleted", payload);
   return events.length > 0;

@@ -4,6 +4,7 @@
 import { sql, type Transaction } from "kysely";
 import type { AccountRow } from "../auth/middleware.ts";
 import { emitEvent } from "../events/emit.ts";
+import type { DomainEvents } from "../events/types.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
@@ -42,18 +43,29 @@ export async function deleteStatus(
       )
       .execute();
     await removeStatusRows(trx, all);
-    return all.map((s) => ({
-      statusId: s.id,
-      accountId: s.account_id,
-      uri: s.uri,
-      local: s.local,
-      visibility: s.visibility,
-      reblogOfId: s.reblog_of_id,
-      mentionedAccountIds: mentions.filter((m) => m.status_id === s.id).map((m) => m.account_id),
-    }));
+    return all.map((s) => statusDeletedEvent(s, mentions));
   });
   for (const payload of removed) await emitEvent(services, "status.deleted", payload);
   return status;
+}
+
+/**
+ * The `status.deleted` event of a removed row; `mentions` may hold other statuses' mentions
+ * too (read for a whole batch before the rows went). Shared with the inbound Delete.
+ */
+export function statusDeletedEvent(
+  row: StatusRow,
+  mentions: { status_id: string; account_id: string }[],
+): DomainEvents["status.deleted"] {
+  return {
+    statusId: row.id,
+    accountId: row.account_id,
+    uri: row.uri,
+    local: row.local,
+    visibility: row.visibility,
+    reblogOfId: row.reblog_of_id,
+    mentionedAccountIds: mentions.filter((m) => m.status_id === row.id).map((m) => m.account_id),
+  };
 }
 
 /** Deletes statuses and undoes what they added to counters. */
