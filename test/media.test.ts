@@ -150,6 +150,40 @@ describe("POST /api/v1/media", () => {
     expect(width / height).toBeCloseTo(4 / 3, 2);
   });
 
+  it("decodes a photo of 22 MP or more at half scale, still turned and stripped", async () => {
+    // 6000×4000 with orientation 6 (rotate 90°) and GPS: stored as 2000×3000, not the
+    // 2351×3527 a full decode scaled to 8.3 MP would give, with no EXIF left.
+    const big = await makeImage("jpeg", { width: 6000, height: 4000, orientation: 6, gps: true });
+    const res = await upload(ctx.app, alice.token, big);
+    expect(res.status).toBe(200);
+    expect(res.body.meta.original).toMatchObject({ width: 2000, height: 3000 });
+    const { bytes } = await fetchFile(res.body.url);
+    const stored = await sharp(bytes).metadata();
+    expect([stored.format, stored.width, stored.height]).toEqual(["jpeg", 2000, 3000]);
+    expect(stored.exif).toBeUndefined();
+    expect(stored.orientation).toBeUndefined();
+    // The top-left quarter of the source (blue) is now the top-right: rotated, not mirrored.
+    const { data } = await sharp(bytes)
+      .extract({ left: 1900, top: 100, width: 1, height: 1 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(data[2]).toBeGreaterThan(180);
+    expect(res.body.meta.small.width * res.body.meta.small.height).toBeLessThanOrEqual(640 * 360);
+    expect(res.body.blurhash).toMatch(/^[0-9A-Za-z#$%*+,\-.:;=?@[\]^_{|}~]{6,}$/);
+  });
+
+  it("keeps a greyscale JPEG a JPEG", async () => {
+    const grey = await sharp(await makeImage("jpeg", { width: 300, height: 200 }))
+      .toColourspace("b-w")
+      .jpeg()
+      .toBuffer();
+    expect((await sharp(grey).metadata()).channels).toBe(1);
+    const res = await upload(ctx.app, alice.token, grey);
+    expect(res.status).toBe(200);
+    expect(res.body.url).toMatch(/original\.jpg$/);
+    expect(res.body.meta.original).toMatchObject({ width: 300, height: 200 });
+  });
+
   it("accepts an upload over the global body limit", async () => {
     // Noise does not compress: well over MAX_BODY_BYTES (1 MiB).
     const noise = await sharp(

@@ -14,6 +14,14 @@ sharp.cache(false);
 export const MAX_INPUT_PIXELS = 33_177_600;
 /** Mastodon keeps originals at most 8.3 megapixels (3840×2160 worth), scaling down the rest. */
 export const MAX_OUTPUT_PIXELS = 8_294_400;
+/**
+ * A JPEG file this far over MAX_OUTPUT_PIXELS is decoded at half scale (libjpeg scales in the
+ * DCT, skipping three quarters of the inverse transforms and the resize after it) when the
+ * result still keeps two thirds of MAX_OUTPUT_PIXELS: a 6000×4000 photo is stored at
+ * 3000×2000 instead of 3527×2351, for ~40% less decoding CPU (docs/benchmarks.md, media).
+ * Smaller photos are decoded in full and scaled to the bound as before.
+ */
+const HALF_SCALE_MIN_INPUT_PIXELS = Math.ceil((MAX_OUTPUT_PIXELS * 2 * 4) / 3);
 /** The preview (Mastodon's "small"): about 640×360 worth of pixels. */
 const PREVIEW_PIXELS = 640 * 360;
 
@@ -96,8 +104,8 @@ export async function processImage(
   detected: Detected,
 ): Promise<ProcessedImage> {
   const animated = detected.mime === "image/gif" || detected.mime === "image/webp";
-  const open = () =>
-    sharp(input, {
+  const open = (source: Uint8Array | string = input) =>
+    sharp(source, {
       limitInputPixels: MAX_INPUT_PIXELS,
       animated,
       failOn: "error",
@@ -116,15 +124,23 @@ export async function processImage(
   if (info.width * frameHeight * pages > MAX_INPUT_PIXELS) throw tooLarge();
   const isAnimated = animated && pages > 1;
 
+  // libvips takes load options after a file name; sharp has no option of its own for this.
+  const halfScale =
+    typeof input === "string" &&
+    info.format === "jpeg" &&
+    info.width * info.height >= HALF_SCALE_MIN_INPUT_PIXELS;
+  // libjpeg rounds a half-scale decode's sides up.
+  const decodedWidth = halfScale ? Math.ceil(info.width / 2) : info.width;
+  const decodedHeight = halfScale ? Math.ceil(frameHeight / 2) : frameHeight;
   // EXIF orientation swaps the sides of quarter-turned images.
   const turned = (info.orientation ?? 1) >= 5;
-  const [w0, h0] = turned ? [frameHeight, info.width] : [info.width, frameHeight];
+  const [w0, h0] = turned ? [decodedHeight, decodedWidth] : [decodedWidth, decodedHeight];
   const [w, h] = fitPixels(w0, h0, MAX_OUTPUT_PIXELS);
   const resize = { width: w, height: h, fit: "fill" as const };
 
   try {
     // No withMetadata(): sharp writes no EXIF, XMP or IPTC, and converts to sRGB.
-    let base = open().rotate();
+    let base = (halfScale ? open(`${input}[shrink=2]`) : open()).rotate();
     if (w !== w0 || h !== h0) base = base.resize(resize);
     let original: ProcessedFile;
     let frame: Sharp;
@@ -143,6 +159,23 @@ export async function processImage(
         height: out.info.pageHeight ?? out.info.height,
       };
       frame = sharp(out.data, { animated: false });
+    } else if (detected.mime === "image/jpeg") {
+      // A photo is encoded straight from the decoder, and the preview and blurhash are made
+      // from that encoded original (decoded at reduced scale, a few ms): no full-size pixels
+      // reach JavaScript, where each upload's tens of MB of buffers cost a full GC.
+      // Without Huffman optimisation: about 8% larger, but the encode of a full-size original
+      // drops from ~150 ms to ~45 ms of CPU (docs/benchmarks.md, media).
+      const out = await base
+        .jpeg({ quality: 85, optimiseCoding: false })
+        .toBuffer({ resolveWithObject: true });
+      original = {
+        bytes: out.data,
+        mime: "image/jpeg",
+        extension: "jpg",
+        width: out.info.width,
+        height: out.info.height,
+      };
+      frame = sharp(out.data);
     } else {
       // Decoded once into raw pixels at the final size; the original, the preview and the
       // blurhash are all made from them, so the large input is decoded a single time.
@@ -157,13 +190,6 @@ export async function processImage(
       if (detected.mime === "image/webp") {
         out = await pixels().webp({ quality: 85 }).toBuffer({ resolveWithObject: true });
         [mime, extension] = ["image/webp", "webp"];
-      } else if (detected.mime === "image/jpeg" && raw.info.channels === 3) {
-        // Without Huffman optimisation: about 8% larger, but the encode of a full-size
-        // original drops from ~150 ms to ~45 ms of CPU (docs/benchmarks.md, media).
-        out = await pixels()
-          .jpeg({ quality: 85, optimiseCoding: false })
-          .toBuffer({ resolveWithObject: true });
-        [mime, extension] = ["image/jpeg", "jpg"];
       } else {
         // Lossless in, lossless out (screenshots, drawings, transparency).
         out = await pixels().png({ compressionLevel: 6 }).toBuffer({ resolveWithObject: true });
