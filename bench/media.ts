@@ -1,9 +1,14 @@
 // Benchmark: a 10 MB, 6000×4000 JPEG through POST /api/v1/media (synchronous: detected,
-// decoded, auto-oriented, stripped, bounded to 8.3 MP, re-encoded, preview and blurhash
-// made, both files stored) in one in-process Roost on the embedded database and local
-// storage. BENCH_UPLOADS uploads, BENCH_PARALLEL at once; RSS is sampled every 10 ms.
+// decoded, auto-oriented, stripped, bounded, re-encoded, preview and blurhash made, both
+// files stored) on the embedded database and local storage. BENCH_UPLOADS uploads,
+// BENCH_PARALLEL at once; the server's RSS is sampled every 10 ms.
 //   npm run bench:media      (MEDIA_CONCURRENCY bounds images decoded at once; default 2)
-import { mkdtempSync, rmSync } from "node:fs";
+// By default Roost runs as its own process (`node src/main.ts`) and the uploads come over
+// HTTP, as from an app. BENCH_IN_PROCESS=1 runs it in this process through `app.request`
+// instead (the first figures in docs/benchmarks.md): the client's FormData encoding then
+// shares the server's event loop.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
@@ -13,11 +18,12 @@ import { parseConfig } from "../src/config.ts";
 import { newId } from "../src/infra/ids.ts";
 import { issueAccessToken } from "../src/oauth/access-tokens.ts";
 import { createServices } from "../src/services.ts";
-import { percentile } from "./lib.ts";
+import { cpuSeconds, percentile, startRoost } from "./lib.ts";
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS || 24);
 const PARALLEL = Number(process.env.BENCH_PARALLEL || 4);
 const CONCURRENCY = process.env.MEDIA_CONCURRENCY || "2";
+const IN_PROCESS = process.env.BENCH_IN_PROCESS === "1";
 
 const mb = (n: number) => `${(n / 1_048_576).toFixed(0)} MiB`;
 const ms = (n: number) => `${n.toFixed(0)} ms`;
@@ -48,17 +54,77 @@ async function makePhoto(): Promise<Buffer> {
   }
 }
 
+/** An uploader: sends the photo once and resolves with the response's status and body. */
+type Send = () => Promise<{
+  status: number;
+  body: { url?: string; blurhash?: string; preview_url?: string };
+}>;
+
+/** A multipart body built once: the photo as the `file` part, as an app sends it. */
+function multipartBody(photo: Buffer): { body: Buffer; type: string } {
+  const boundary = "----roostbench7c1f0e";
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\n` +
+    "Content-Type: image/jpeg\r\n\r\n";
+  return {
+    body: Buffer.concat([Buffer.from(head), photo, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    type: `multipart/form-data; boundary=${boundary}`,
+  };
+}
+
+function httpSender(url: string, token: string, photo: Buffer): Send {
+  const { body, type } = multipartBody(photo);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: PARALLEL });
+  return () =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${url}/api/v1/media`, {
+        method: "POST",
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": type,
+          "content-length": String(body.length),
+        },
+      });
+      req.once("error", reject);
+      req.once("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.once("error", reject);
+        res.once("end", () => {
+          try {
+            resolve({
+              status: res.statusCode ?? 0,
+              body: JSON.parse(Buffer.concat(chunks).toString()),
+            });
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      req.end(body);
+    });
+}
+
+/** A process's resident memory now (VmRSS, Linux), in bytes. */
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0) * 1024;
+}
+
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "roost-bench-media-"));
-  const config = parseConfig({
+  const env = {
     DATA_DIR: dataDir,
     SECRET_KEY: "bench-secret-key-bench-secret-key-0123456789",
     LOG_LEVEL: "warning",
     RATE_LIMIT: "false",
     MEDIA_CONCURRENCY: CONCURRENCY,
-  });
+  };
+  const config = parseConfig(env);
+  // The user and token are made here, then (HTTP) the database is handed to the server.
   const services = await createServices(config);
-  const app = createApp(services);
+  let stop = async () => {};
   try {
     const { account } = await createLocalUser(services.db, config, {
       username: "bench",
@@ -88,36 +154,62 @@ async function main() {
 
     const photo = await makePhoto();
     const meta = await sharp(photo).metadata();
+    let send: Send;
+    let rss: () => number;
+    let cpu: () => number;
+    if (IN_PROCESS) {
+      const app = createApp(services);
+      send = async () => {
+        const form = new FormData();
+        form.set("file", new File([new Uint8Array(photo)], "photo.jpg", { type: "image/jpeg" }));
+        const res = await app.request("/api/v1/media", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}` },
+          body: form,
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      rss = () => process.memoryUsage().rss;
+      cpu = () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1e6;
+      };
+    } else {
+      await services.close();
+      const roost = await startRoost(
+        { adminUrl: "", databaseUrl: "", seconds: 0, connections: PARALLEL },
+        env,
+      );
+      stop = () => roost.stop();
+      send = httpSender(roost.url, token, photo);
+      rss = () => rssOf(roost.pid);
+      cpu = () => cpuSeconds(roost.pid);
+    }
     console.log(
       `media benchmark: ${os.cpus().length} cores, ${mb(photo.length)} (${photo.length} bytes) ` +
         `${meta.width}×${meta.height} JPEG, ${UPLOADS} uploads, ${PARALLEL} at once, ` +
-        `MEDIA_CONCURRENCY=${config.media.concurrency}`,
+        `MEDIA_CONCURRENCY=${config.media.concurrency}, ` +
+        (IN_PROCESS ? "in process (app.request)" : "over HTTP to `node src/main.ts`"),
     );
 
     const uploadOnce = async (): Promise<number> => {
-      const form = new FormData();
-      form.set("file", new File([new Uint8Array(photo)], "photo.jpg", { type: "image/jpeg" }));
       const started = performance.now();
-      const res = await app.request("/api/v1/media", {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}` },
-        body: form,
-      });
-      const body = (await res.json()) as { url?: string; blurhash?: string; preview_url?: string };
-      if (res.status !== 200 || !body.url || !body.blurhash || !body.preview_url) {
-        throw new Error(`Upload failed: ${res.status} ${JSON.stringify(body)}`);
+      const { status, body } = await send();
+      if (status !== 200 || !body.url || !body.blurhash || !body.preview_url) {
+        throw new Error(`Upload failed: ${status} ${JSON.stringify(body)}`);
       }
       return performance.now() - started;
     };
 
     await uploadOnce(); // warm-up: sharp's and the database's first-use costs
-    const baseline = process.memoryUsage().rss;
+    const baseline = rss();
     let peak = baseline;
     const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
+      peak = Math.max(peak, rss());
     }, 10);
     const times: number[] = [];
     let next = 0;
+    const cpuBefore = cpu();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: PARALLEL }, async () => {
@@ -128,18 +220,23 @@ async function main() {
       }),
     );
     const total = performance.now() - started;
+    const cpuPerUpload = ((cpu() - cpuBefore) * 1000) / UPLOADS;
     clearInterval(sampler);
+    if (process.env.BENCH_VERBOSE)
+      console.log(`in order of completion: ${times.map(Math.round).join(" ")}`);
     times.sort((a, b) => a - b);
     console.log(
       `upload → processed (original, preview, blurhash), per upload: p50 ${ms(percentile(times, 50))}, ` +
         `p99 ${ms(percentile(times, 99))}, max ${ms(times.at(-1)!)}`,
     );
     console.log(
-      `throughput ${((UPLOADS * 1000) / total).toFixed(2)} uploads/s; RSS before ${mb(baseline)}, ` +
+      `throughput ${((UPLOADS * 1000) / total).toFixed(2)} uploads/s, server CPU ` +
+        `${cpuPerUpload.toFixed(0)} ms per upload; server RSS before ${mb(baseline)}, ` +
         `peak ${mb(peak)} (+${mb(peak - baseline)})`,
     );
   } finally {
-    await services.close();
+    if (IN_PROCESS) await services.close();
+    await stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
