@@ -8,6 +8,7 @@ import type { Config } from "../../config.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { preparingPool } from "./prepared.ts";
 import type { Database } from "./schema.ts";
+import { pgTypes } from "./timestamps.ts";
 
 export type Db = Kysely<Database>;
 
@@ -27,6 +28,7 @@ export async function openDatabase(
       max: options.poolSize ?? 10,
       // Fail fast rather than hang when PostgreSQL is down.
       connectionTimeoutMillis: 10_000,
+      types: pgTypes,
     });
     // An idle client losing its connection must not crash the process.
     pool.on("error", () => {});
