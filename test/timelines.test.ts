@@ -186,6 +186,33 @@ describe("home timeline", () => {
     expect(body).toEqual([]);
   });
 
+  it("shows a muted author again once the mute expires, on the same built-once query", async () => {
+    const reader = await createUserWithToken(ctx);
+    const muted = await createUserWithToken(ctx);
+    await follow(reader.account, muted.account);
+    const a = await post(muted.account);
+    await feed(reader.account.id, [a.id]);
+    // The home query is built once per shape (src/infra/db/compiled.ts): this first read
+    // builds it, so a "now" frozen into it would still be this instant after the expiry.
+    expect((await get("/api/v1/timelines/home", reader.token)).body.map((s) => s.id)).toEqual([
+      a.id,
+    ]);
+    await ctx.services.db
+      .insertInto("mutes")
+      .values({
+        id: newId(),
+        account_id: reader.account.id,
+        target_account_id: muted.account.id,
+        expires_at: new Date(Date.now() + 1500),
+      })
+      .execute();
+    expect((await get("/api/v1/timelines/home", reader.token)).body).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect((await get("/api/v1/timelines/home", reader.token)).body.map((s) => s.id)).toEqual([
+      a.id,
+    ]);
+  });
+
   it("requires a token with read:statuses", async () => {
     expect((await get("/api/v1/timelines/home")).res.status).toBe(401);
     const limited = await createUserWithToken(ctx, { scopes: ["write"] });

@@ -5,6 +5,8 @@ import { type Selectable, sql } from "kysely";
 import { recordActivity } from "../analytics/activity.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
+import { compiledOnce } from "../infra/db/compiled.ts";
+import type { Db } from "../infra/db/index.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { AccountsTable, UsersTable } from "../infra/db/schema.ts";
 import { scopeCovers } from "./scopes.ts";
@@ -91,13 +93,10 @@ const USER_COLUMNS = Object.keys({
 } satisfies Record<keyof UsersTable, true>) as (keyof UsersTable)[];
 const USER_SELECTION = USER_COLUMNS.map((c) => sql.ref<unknown>(`users.${c}`).as(`user_${c}`));
 
-export async function findToken(
-  db: AppEnv["Variables"]["services"]["db"],
-  token: string,
-): Promise<AuthInfo | undefined> {
-  // Every API request starts here, so it is one prepared statement: the token with its
-  // account and its user (columns prefixed, as they share names with the account's).
-  const row = (await db
+// Every API request starts here, so it is one prepared statement, built once: the token with
+// its account and its user (columns prefixed, as they share names with the account's).
+const tokenWithAccount = compiledOnce((db: Db, input: { hash: string }) =>
+  db
     .selectFrom("oauth_tokens")
     .leftJoin("accounts", "accounts.id", "oauth_tokens.account_id")
     .leftJoin("users", "users.account_id", "oauth_tokens.account_id")
@@ -110,9 +109,18 @@ export async function findToken(
       "oauth_tokens.scopes as token_scopes",
     ])
     .select(USER_SELECTION)
-    .where("oauth_tokens.token_hash", "=", hashToken(token))
-    .where("oauth_tokens.revoked_at", "is", null)
-    .executeTakeFirst()) as Record<string, unknown> | undefined;
+    .where("oauth_tokens.token_hash", "=", input.hash)
+    .where("oauth_tokens.revoked_at", "is", null),
+);
+
+export async function findToken(
+  db: AppEnv["Variables"]["services"]["db"],
+  token: string,
+): Promise<AuthInfo | undefined> {
+  const [row] = (await tokenWithAccount(db, { hash: hashToken(token) })) as Record<
+    string,
+    unknown
+  >[];
   if (!row) return undefined;
   const account: Record<string, unknown> = {};
   const user: Record<string, unknown> = {};

@@ -18,6 +18,8 @@ import {
   type FilterResultEntity,
   loadActiveFilters,
 } from "../filters/match.ts";
+import { compiledOnce } from "../infra/db/compiled.ts";
+import type { Db } from "../infra/db/index.ts";
 import { idIn, prepared } from "../infra/db/prepared.ts";
 import type { StatusesTable, Visibility } from "../infra/db/schema.ts";
 import type { MediaAttachmentEntity } from "../media/serializer.ts";
@@ -108,6 +110,19 @@ export interface SerializeOptions {
   filters?: CompiledFilter[];
 }
 
+// The page's lookups are prepared statements (src/infra/db/prepared.ts) with array
+// parameters, built once (src/infra/db/compiled.ts).
+const boostedStatuses = compiledOnce((db: Db, input: { ids: string[] }) =>
+  db.selectFrom("statuses").modifyFront(prepared).selectAll().where(idIn("statuses.id", input.ids)),
+);
+const authors = compiledOnce((db: Db, input: { ids: string[] }) =>
+  db
+    .selectFrom("accounts")
+    .modifyFront(prepared)
+    .select(ACCOUNT_ENTITY_COLUMNS)
+    .where(idIn("accounts.id", input.ids)),
+);
+
 export async function serializeStatuses(
   services: Services,
   viewer: AccountRow | null,
@@ -123,12 +138,7 @@ export async function serializeStatuses(
     ...new Set(rows.map((r) => r.reblog_of_id).filter((id): id is string => id !== null)),
   ].filter((id) => !byId.has(id));
   if (missing.length) {
-    const boosted = await db
-      .selectFrom("statuses")
-      .modifyFront(prepared)
-      .selectAll()
-      .where(idIn("statuses.id", missing))
-      .execute();
+    const boosted = await boostedStatuses(db, { ids: missing });
     for (const b of boosted) byId.set(b.id, b);
   }
   const all = [...byId.values()];
@@ -147,14 +157,7 @@ export async function serializeStatuses(
     : [];
 
   const [accounts, parts, flags, applications] = await Promise.all([
-    // The page's lookups are prepared statements (src/infra/db/prepared.ts): fixed texts
-    // with array parameters, planned once per connection.
-    db
-      .selectFrom("accounts")
-      .modifyFront(prepared)
-      .select(ACCOUNT_ENTITY_COLUMNS)
-      .where(idIn("accounts.id", accountIds))
-      .execute(),
+    authors(db, { ids: accountIds }),
     // Mentions, tags, attachments: from memory for statuses rendered before (static-parts.ts).
     staticPartsOf(services, all),
     viewerId ? viewerFlags(services, viewerId, all) : Promise.resolve(undefined),

@@ -80,7 +80,8 @@ export function notMutedBy(viewerId: string) {
           .where("mutes.account_id", "=", viewerId)
           .whereRef("mutes.target_account_id", "=", "statuses.account_id")
           .where((m) =>
-            m.or([m("mutes.expires_at", "is", null), m("mutes.expires_at", ">", new Date())]),
+            // now() rather than a Date: queries built once (compiled.ts) must not freeze the time.
+            m.or([m("mutes.expires_at", "is", null), m("mutes.expires_at", ">", sql<Date>`now()`)]),
           ),
       ),
     );

@@ -6,6 +6,8 @@ import { type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import type { AccountRow } from "../auth/middleware.ts";
 import type { FilterContext } from "../filters/match.ts";
 import type { PageParams } from "../http/pagination.ts";
+import { compiledOnce } from "../infra/db/compiled.ts";
+import type { Db } from "../infra/db/index.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
@@ -74,24 +76,35 @@ async function render(
  * The viewer's home feed: one range scan on home_feed's (account_id, status_id) key. A
  * prepared statement: planning this query costs far more than running it.
  */
-export async function homeTimeline(
-  services: Services,
-  viewer: AccountRow,
-  page: PageParams,
-): Promise<TimelinePage> {
-  const base = services.db
+// The home page's one query, built once per paging shape (src/infra/db/compiled.ts).
+const homeRows = compiledOnce((db: Db, input: { viewer: string } & PageParams) => {
+  const base = db
     .selectFrom("home_feed")
     .innerJoin("statuses", "statuses.id", "home_feed.status_id")
     .innerJoin("accounts", "accounts.id", "statuses.account_id")
     .modifyFront(prepared)
     .selectAll("statuses")
-    .where("home_feed.account_id", "=", viewer.id)
+    .where("home_feed.account_id", "=", input.viewer)
     .where("accounts.suspended_at", "is", null)
-    .where(visibleTo(viewer.id))
-    .where(notMutedBy(viewer.id))
-    .where(boostedVisibleTo(viewer.id));
-  const { query, reverse } = applyPage(base, "home_feed.status_id", page);
-  return render(services, viewer, await query.execute(), reverse, "home");
+    .where(visibleTo(input.viewer))
+    .where(notMutedBy(input.viewer))
+    .where(boostedVisibleTo(input.viewer));
+  return applyPage(base, "home_feed.status_id", input).query;
+});
+
+export async function homeTimeline(
+  services: Services,
+  viewer: AccountRow,
+  page: PageParams,
+): Promise<TimelinePage> {
+  const rows = await homeRows(services.db, {
+    viewer: viewer.id,
+    maxId: page.maxId,
+    sinceId: page.sinceId,
+    minId: page.minId,
+    limit: page.limit,
+  });
+  return render(services, viewer, rows, page.minId !== undefined, "home");
 }
 
 export interface PublicOptions {
