@@ -8,6 +8,7 @@ import { type Selectable, sql } from "kysely";
 import {
   ACCOUNT_ENTITY_COLUMNS,
   type AccountEntity,
+  type AccountEntityRow,
   serializeAccount,
 } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
@@ -108,6 +109,8 @@ export interface SerializeOptions {
   filterContext?: FilterContext;
   /** The viewer's filters when the caller already loaded them (several calls in one request). */
   filters?: CompiledFilter[];
+  /** Authors the caller read along with the rows (the home timeline); others are looked up. */
+  authors?: Map<string, AccountEntityRow>;
 }
 
 // The page's lookups are prepared statements (src/infra/db/prepared.ts) with array
@@ -144,6 +147,8 @@ export async function serializeStatuses(
   const all = [...byId.values()];
   const ids = all.map((s) => s.id);
   const accountIds = [...new Set(all.map((s) => s.account_id))];
+  const known = options.authors;
+  const unknownAuthors = known ? accountIds.filter((id) => !known.has(id)) : accountIds;
 
   const viewerId = viewer?.id ?? null;
   const ownApplicationIds = viewerId
@@ -156,8 +161,8 @@ export async function serializeStatuses(
       ]
     : [];
 
-  const [accounts, parts, flags, applications] = await Promise.all([
-    authors(db, { ids: accountIds }),
+  const [fetchedAuthors, parts, flags, applications] = await Promise.all([
+    unknownAuthors.length ? authors(db, { ids: unknownAuthors }) : [],
     // Mentions, tags, attachments: from memory for statuses rendered before (static-parts.ts).
     staticPartsOf(services, all),
     viewerId ? viewerFlags(services, viewerId, all) : Promise.resolve(undefined),
@@ -178,6 +183,9 @@ export async function serializeStatuses(
       (viewer && flags?.hasFilters ? loadActiveFilters(db, viewer.id) : ([] as CompiledFilter[])),
   ]);
 
+  const accounts = known
+    ? [...accountIds.flatMap((id) => known.get(id) ?? []), ...fetchedAuthors]
+    : fetchedAuthors;
   const accountEntities = new Map<string, AccountEntity>(
     accounts.map((a) => [a.id, serializeAccount(a, config)]),
   );

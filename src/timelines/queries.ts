@@ -3,6 +3,7 @@
 // and rendered by the status serializer. Visibility is applied on read even though the
 // fan-out already respected it, because follows, mutes and blocks change after a write.
 import { type ExpressionBuilder, type SqlBool, sql } from "kysely";
+import { ACCOUNT_ENTITY_COLUMNS, type AccountEntityRow } from "../accounts/serializers.ts";
 import type { AccountRow } from "../auth/middleware.ts";
 import type { FilterContext } from "../filters/match.ts";
 import type { PageParams } from "../http/pagination.ts";
@@ -61,22 +62,41 @@ async function render(
   reverse: boolean,
   // Home and list timelines are both the "home" filter context, as on Mastodon.
   filterContext: FilterContext = "home",
+  authors?: Map<string, AccountEntityRow>,
 ): Promise<TimelinePage> {
   const ordered = reverse ? rows.reverse() : rows;
   return {
     // Statuses a `hide` filter matches are left out; the cursors still come from the rows,
     // so a page shortened that way never stops the paging.
-    statuses: await serializeStatuses(services, viewer, ordered, { filterContext }),
+    statuses: await serializeStatuses(services, viewer, ordered, { filterContext, authors }),
     newest: ordered[0]?.id,
     oldest: ordered.at(-1)?.id,
   };
 }
 
+/** The author's columns an Account shows, read along with each status as `author_<column>`. */
+const AUTHOR_SELECTION = ACCOUNT_ENTITY_COLUMNS.map((c) =>
+  sql.ref<unknown>(`accounts.${c}`).as(`author_${c}`),
+);
+
+/** Splits the authors off rows read with AUTHOR_SELECTION. */
+function authorsOf(rows: StatusRow[]): Map<string, AccountEntityRow> {
+  const authors = new Map<string, AccountEntityRow>();
+  for (const row of rows as unknown as Record<string, unknown>[]) {
+    if (authors.has(row.author_id as string)) continue;
+    const author: Record<string, unknown> = {};
+    for (const c of ACCOUNT_ENTITY_COLUMNS) author[c] = row[`author_${c}`];
+    authors.set(author.id as string, author as unknown as AccountEntityRow);
+  }
+  return authors;
+}
+
 /**
- * The viewer's home feed: one range scan on home_feed's (account_id, status_id) key. A
- * prepared statement: planning this query costs far more than running it.
+ * The viewer's home feed: one range scan on home_feed's (account_id, status_id) key, with
+ * each status's author (the serializer then reads only boosted statuses' authors). A
+ * prepared statement, built once per paging shape (src/infra/db/compiled.ts): planning and
+ * building this query cost far more than running it.
  */
-// The home page's one query, built once per paging shape (src/infra/db/compiled.ts).
 const homeRows = compiledOnce((db: Db, input: { viewer: string } & PageParams) => {
   const base = db
     .selectFrom("home_feed")
@@ -84,6 +104,7 @@ const homeRows = compiledOnce((db: Db, input: { viewer: string } & PageParams) =
     .innerJoin("accounts", "accounts.id", "statuses.account_id")
     .modifyFront(prepared)
     .selectAll("statuses")
+    .select(AUTHOR_SELECTION)
     .where("home_feed.account_id", "=", input.viewer)
     .where("accounts.suspended_at", "is", null)
     .where(visibleTo(input.viewer))
@@ -104,7 +125,7 @@ export async function homeTimeline(
     minId: page.minId,
     limit: page.limit,
   });
-  return render(services, viewer, rows, page.minId !== undefined, "home");
+  return render(services, viewer, rows, page.minId !== undefined, "home", authorsOf(rows));
 }
 
 export interface PublicOptions {
