@@ -9,6 +9,7 @@
 //
 // A context of null means "no particular context" (a single status, search results): every
 // active filter is reported and nothing is dropped; clients then read `filter.context`.
+import { type RawBuilder, type SqlBool, sql } from "kysely";
 import type { Db } from "../infra/db/index.ts";
 import type { FilterAction } from "../infra/db/schema.ts";
 import type { MastodonStatus } from "../statuses/serializer.ts";
@@ -74,12 +75,21 @@ interface FilterRow {
  * length of a request, or until that event for a long-lived connection; expiry is checked
  * again at match time, so a kept list never applies an expired filter.
  */
+/**
+ * A custom filter in force: no expiry, or one still ahead. The one definition, for this file
+ * and for the serializer's flags statement, which says whether a viewer has any.
+ */
+export function inForce(expiresAt: string): RawBuilder<SqlBool> {
+  const column = sql.ref(expiresAt);
+  return sql<SqlBool>`(${column} is null or ${column} > now())`;
+}
+
 export async function loadActiveFilters(db: Db, accountId: string): Promise<CompiledFilter[]> {
   const rows = await db
     .selectFrom("custom_filters")
     .select(["id", "title", "context", "action", "expires_at"])
     .where("account_id", "=", accountId)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", new Date())]))
+    .where(inForce("expires_at"))
     .orderBy("id")
     .execute();
   if (rows.length === 0) return [];

@@ -17,6 +17,7 @@ import {
   type CompiledFilter,
   type FilterContext,
   type FilterResultEntity,
+  inForce,
   loadActiveFilters,
 } from "../filters/match.ts";
 import { compiledOnce } from "../infra/db/compiled.ts";
@@ -301,9 +302,7 @@ async function viewerFlags(
       where sm.account_id = ${v}
         and (sm.status_id = any(${page}) or s.conversation_id = any(${conversations}::bigint[]))
     union all select 'filters', null, null where exists (select 1 from custom_filters cf
-      where cf.account_id = ${v} and (cf.expires_at is null or cf.expires_at > now()))`.execute(
-    services.db,
-  );
+      where cf.account_id = ${v} and ${inForce("cf.expires_at")})`.execute(services.db);
   const flags: ViewerFlags = {
     favourited: new Set(),
     bookmarked: new Set(),
