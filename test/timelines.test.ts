@@ -78,6 +78,18 @@ async function follow(follower: AccountRow, target: AccountRow) {
     .execute();
 }
 
+async function mute(muter: AccountRow, target: AccountRow, expiresAt: Date | null = null) {
+  await ctx.services.db
+    .insertInto("mutes")
+    .values({
+      id: newId(),
+      account_id: muter.id,
+      target_account_id: target.id,
+      expires_at: expiresAt,
+    })
+    .execute();
+}
+
 async function remoteAccount(username: string): Promise<AccountRow> {
   const id = newId();
   return ctx.services.db
@@ -173,15 +185,7 @@ describe("home timeline", () => {
     let { body } = await get("/api/v1/timelines/home", reader.token);
     // The private post of someone the reader doesn't follow stays out even if in the feed.
     expect(body.map((s) => s.id)).toEqual([a.id]);
-    await ctx.services.db
-      .insertInto("mutes")
-      .values({
-        id: newId(),
-        account_id: reader.account.id,
-        target_account_id: muted.account.id,
-        created_at: new Date(),
-      })
-      .execute();
+    await mute(reader.account, muted.account);
     ({ body } = await get("/api/v1/timelines/home", reader.token));
     expect(body).toEqual([]);
   });
@@ -197,15 +201,7 @@ describe("home timeline", () => {
     expect((await get("/api/v1/timelines/home", reader.token)).body.map((s) => s.id)).toEqual([
       a.id,
     ]);
-    await ctx.services.db
-      .insertInto("mutes")
-      .values({
-        id: newId(),
-        account_id: reader.account.id,
-        target_account_id: muted.account.id,
-        expires_at: new Date(Date.now() + 1500),
-      })
-      .execute();
+    await mute(reader.account, muted.account, new Date(Date.now() + 1500));
     expect((await get("/api/v1/timelines/home", reader.token)).body).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 1600));
     expect((await get("/api/v1/timelines/home", reader.token)).body.map((s) => s.id)).toEqual([
