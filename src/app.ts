@@ -97,6 +97,9 @@ export function createApp(services: Services): Hono<AppEnv> {
     ]),
   );
   app.use("*", (c, next) => {
+    // GET and HEAD carry no body. Asking for one would also make @hono/node-server build a
+    // full fetch Request for every such request, ~0.08 ms of each home page.
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const upload = uploadBodyLimitFor(config, c.req.method, c.req.path);
     return (upload ? uploadLimits.get(upload)! : defaultLimit)(c, next);
   });
