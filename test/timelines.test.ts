@@ -209,6 +209,91 @@ describe("home timeline", () => {
     ]);
   });
 
+  it("reports the viewer's flags on the home page exactly as on each status", async () => {
+    // The home query reads the flags along with the page (src/statuses/viewer-flags.ts);
+    // a single status reads them with a statement of its own. Both must agree.
+    const reader = await createUserWithToken(ctx);
+    const alice = await createUserWithToken(ctx);
+    const bob = await createUserWithToken(ctx);
+    await follow(reader.account, alice.account);
+    const a = await post(alice.account);
+    const b = await post(bob.account);
+    const boost = await post(alice.account, { reblogOf: b.id });
+    const c = await post(alice.account);
+    const d = await post(alice.account);
+    const own = await post(reader.account);
+    const filtered = await post(alice.account);
+    const db = ctx.services.db;
+    await db
+      .updateTable("statuses")
+      .set({ conversation_id: c.id })
+      .where("id", "in", [c.id, d.id])
+      .execute();
+    const act = (id: string, action: string) =>
+      ctx.app.request(`/api/v1/statuses/${id}/${action}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${reader.token}` },
+      });
+    for (const [id, action] of [
+      [a.id, "favourite"],
+      [b.id, "bookmark"],
+      [b.id, "reblog"],
+      [own.id, "pin"],
+    ] as const) {
+      expect((await act(id, action)).status).toBe(200);
+    }
+    // Muting c mutes its conversation, d included.
+    await db
+      .insertInto("status_mutes")
+      .values({ id: newId(), account_id: reader.account.id, status_id: c.id, uri: null })
+      .execute();
+    const filterId = newId();
+    await db
+      .insertInto("custom_filters")
+      .values({
+        id: filterId,
+        account_id: reader.account.id,
+        title: "one post",
+        context: '["home"]',
+      })
+      .execute();
+    await db
+      .insertInto("custom_filter_keywords")
+      .values({ id: newId(), custom_filter_id: filterId, keyword: filtered.id })
+      .execute();
+    await feed(reader.account.id, [a.id, boost.id, c.id, d.id, own.id, filtered.id]);
+
+    type Flagged = Record<string, unknown> & { id: string; reblog: Flagged | null };
+    const { body } = await get("/api/v1/timelines/home", reader.token);
+    const page = body as unknown as Flagged[];
+    const flagsOf = (s: Flagged) => ({
+      favourited: s.favourited,
+      reblogged: s.reblogged,
+      muted: s.muted,
+      bookmarked: s.bookmarked,
+      pinned: s.pinned,
+      filtered: (s.filtered as { filter: { id: string } }[]).map((f) => f.filter.id),
+    });
+    const byId = new Map(page.map((s) => [s.id, s]));
+    expect(flagsOf(byId.get(a.id)!)).toMatchObject({ favourited: true, muted: false });
+    expect(flagsOf(byId.get(boost.id)!.reblog!)).toMatchObject({
+      bookmarked: true,
+      reblogged: true,
+      favourited: false,
+    });
+    expect(flagsOf(byId.get(c.id)!).muted).toBe(true);
+    expect(flagsOf(byId.get(d.id)!).muted).toBe(true);
+    expect(flagsOf(byId.get(own.id)!).pinned).toBe(true);
+    expect(flagsOf(byId.get(filtered.id)!).filtered).toEqual([filterId]);
+    expect(page).toHaveLength(6);
+    for (const entry of page) {
+      const single = (await get(`/api/v1/statuses/${entry.id}`, reader.token))
+        .body as unknown as Flagged;
+      expect(flagsOf(entry), entry.id).toEqual(flagsOf(single));
+      if (entry.reblog) expect(flagsOf(entry.reblog)).toEqual(flagsOf(single.reblog!));
+    }
+  });
+
   it("requires a token with read:statuses", async () => {
     expect((await get("/api/v1/timelines/home")).res.status).toBe(401);
     const limited = await createUserWithToken(ctx, { scopes: ["write"] });

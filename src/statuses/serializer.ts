@@ -2,9 +2,9 @@
 // (timelines, notifications, search, context, ...) goes through serializeStatuses, which
 // loads what a page needs in a fixed number of queries whatever its length: authors,
 // boosted statuses, mentions, tags and attachments (kept in memory, static-parts.ts), polls,
-// and the viewer's own flags.
+// and the viewer's own flags (viewer-flags.ts).
 // Callers decide what is visible (src/statuses/visibility.ts); this file only renders.
-import { type Selectable, sql } from "kysely";
+import type { Selectable } from "kysely";
 import {
   ACCOUNT_ENTITY_COLUMNS,
   type AccountEntity,
@@ -17,7 +17,6 @@ import {
   type CompiledFilter,
   type FilterContext,
   type FilterResultEntity,
-  inForce,
   loadActiveFilters,
 } from "../filters/match.ts";
 import { compiledOnce } from "../infra/db/compiled.ts";
@@ -28,6 +27,7 @@ import type { MediaAttachmentEntity } from "../media/serializer.ts";
 import { type PollEntity, pollsOfStatuses } from "../polls/serializer.ts";
 import type { Services } from "../services.ts";
 import { staticPartsOf } from "./static-parts.ts";
+import { type ViewerFlags, viewerFlags } from "./viewer-flags.ts";
 
 export type StatusRow = Selectable<StatusesTable>;
 
@@ -112,6 +112,8 @@ export interface SerializeOptions {
   filters?: CompiledFilter[];
   /** Authors the caller read along with the rows (the home timeline); others are looked up. */
   authors?: Map<string, AccountEntityRow>;
+  /** The viewer's flags, when the caller read them with the rows (the home timeline). */
+  flags?: ViewerFlags;
 }
 
 // The page's lookups are prepared statements (src/infra/db/prepared.ts) with array
@@ -166,7 +168,7 @@ export async function serializeStatuses(
     unknownAuthors.length ? authors(db, { ids: unknownAuthors }) : [],
     // Mentions, tags, attachments: from memory for statuses rendered before (static-parts.ts).
     staticPartsOf(services, all),
-    viewerId ? viewerFlags(services, viewerId, all) : Promise.resolve(undefined),
+    viewerId ? (options.flags ?? viewerFlags(services, viewerId, all)) : undefined,
     ownApplicationIds.length
       ? db
           .selectFrom("oauth_applications")
@@ -250,84 +252,4 @@ export async function serializeStatuses(
 
   const rendered = rows.map((r) => render(r, false));
   return viewer ? applyFilters(filters, options.filterContext ?? null, rendered) : rendered;
-}
-
-interface ViewerFlags {
-  favourited: Set<string>;
-  reblogged: Set<string>;
-  muted: Set<string>;
-  mutedConversations: Set<string>;
-  bookmarked: Set<string>;
-  pinned: Set<string>;
-  /** Whether the viewer has any active custom filter (they are loaded only then). */
-  hasFilters: boolean;
-}
-
-type FlagRow =
-  | {
-      kind: "favourite" | "bookmark" | "pin" | "reblog" | "mute";
-      status_id: string;
-      conversation_id: string | null;
-    }
-  // Not about a status: the viewer has at least one active filter.
-  | { kind: "filters"; status_id: null; conversation_id: null };
-
-/**
- * The viewer's own flags on the page in one statement (it was five): favourites, bookmarks,
- * pins, boosts and status mutes, and whether the viewer has custom filters. Muting a status
- * mutes its whole conversation, as in Mastodon.
- */
-async function viewerFlags(
-  services: Services,
-  viewerId: string,
-  statuses: StatusRow[],
-): Promise<ViewerFlags> {
-  const ids = statuses.map((s) => s.id);
-  const conversations = [
-    ...new Set(statuses.map((s) => s.conversation_id).filter((c): c is string => c !== null)),
-  ];
-  const v = sql`${viewerId}::bigint`;
-  const page = sql`${ids}::bigint[]`;
-  const { rows } = await sql<FlagRow>`
-    select ${prepared} 'favourite' as kind, status_id, null::bigint as conversation_id
-      from favourites where account_id = ${v} and status_id = any(${page})
-    union all select 'bookmark', status_id, null from bookmarks
-      where account_id = ${v} and status_id = any(${page})
-    union all select 'pin', status_id, null from status_pins
-      where account_id = ${v} and status_id = any(${page})
-    union all select 'reblog', reblog_of_id, null from statuses
-      where account_id = ${v} and reblog_of_id = any(${page})
-    union all select 'mute', sm.status_id, s.conversation_id from status_mutes sm
-      join statuses s on s.id = sm.status_id
-      where sm.account_id = ${v}
-        and (sm.status_id = any(${page}) or s.conversation_id = any(${conversations}::bigint[]))
-    union all select 'filters', null, null where exists (select 1 from custom_filters cf
-      where cf.account_id = ${v} and ${inForce("cf.expires_at")})`.execute(services.db);
-  const flags: ViewerFlags = {
-    favourited: new Set(),
-    bookmarked: new Set(),
-    pinned: new Set(),
-    reblogged: new Set(),
-    muted: new Set(),
-    mutedConversations: new Set(),
-    hasFilters: false,
-  };
-  const setOf = {
-    favourite: flags.favourited,
-    bookmark: flags.bookmarked,
-    pin: flags.pinned,
-    reblog: flags.reblogged,
-    mute: flags.muted,
-  };
-  for (const row of rows) {
-    if (row.kind === "filters") {
-      flags.hasFilters = true;
-      continue;
-    }
-    setOf[row.kind].add(row.status_id);
-    if (row.kind === "mute" && row.conversation_id !== null) {
-      flags.mutedConversations.add(row.conversation_id);
-    }
-  }
-  return flags;
 }
