@@ -210,8 +210,8 @@ describe("home timeline", () => {
   });
 
   it("reports the viewer's flags on the home page exactly as on each status", async () => {
-    // The home query reads the flags along with the page (src/statuses/viewer-flags.ts);
-    // a single status reads them with a statement of its own. Both must agree.
+    // Favourites, bookmarks, boosts, pins, conversation mutes and filters, on plain posts and
+    // on a boost's original (src/statuses/viewer-flags.ts), as a single status shows them.
     const reader = await createUserWithToken(ctx);
     const alice = await createUserWithToken(ctx);
     const bob = await createUserWithToken(ctx);

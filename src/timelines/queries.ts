@@ -12,13 +12,7 @@ import type { Db } from "../infra/db/index.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
-import {
-  type MastodonStatus,
-  type SerializeOptions,
-  type StatusRow,
-  serializeStatuses,
-} from "../statuses/serializer.ts";
-import { pageFlags, pageFlagsColumn } from "../statuses/viewer-flags.ts";
+import { type MastodonStatus, type StatusRow, serializeStatuses } from "../statuses/serializer.ts";
 import { notMutedBy, visibleTo } from "../statuses/visibility.ts";
 import { applyPage } from "./paging.ts";
 
@@ -68,17 +62,13 @@ async function render(
   reverse: boolean,
   // Home and list timelines are both the "home" filter context, as on Mastodon.
   filterContext: FilterContext = "home",
-  // What the caller read along with the rows (the home timeline).
-  prefetched: Pick<SerializeOptions, "authors" | "flags"> = {},
+  authors?: Map<string, AccountEntityRow>,
 ): Promise<TimelinePage> {
   const ordered = reverse ? rows.reverse() : rows;
   return {
     // Statuses a `hide` filter matches are left out; the cursors still come from the rows,
     // so a page shortened that way never stops the paging.
-    statuses: await serializeStatuses(services, viewer, ordered, {
-      filterContext,
-      ...prefetched,
-    }),
+    statuses: await serializeStatuses(services, viewer, ordered, { filterContext, authors }),
     newest: ordered[0]?.id,
     oldest: ordered.at(-1)?.id,
   };
@@ -120,14 +110,7 @@ const homeRows = compiledOnce((db: Db, input: { viewer: string } & PageParams) =
     .where(visibleTo(input.viewer))
     .where(notMutedBy(input.viewer))
     .where(boostedVisibleTo(input.viewer));
-  const { query, reverse } = applyPage(base, "home_feed.status_id", input);
-  // The viewer's flags ride along (computed once for the page, repeated on each row): as a
-  // statement of their own they cost a round trip, more than the lookups themselves.
-  const statement = sql<StatusRow & { viewer_flags: string }>`
-    with page as materialized (${query})
-    select page.*, ${pageFlagsColumn(input.viewer)} as viewer_flags
-    from page order by page.id ${reverse ? sql`asc` : sql`desc`}`;
-  return { compile: () => statement.compile(db) };
+  return applyPage(base, "home_feed.status_id", input).query;
 });
 
 export async function homeTimeline(
@@ -142,10 +125,7 @@ export async function homeTimeline(
     minId: page.minId,
     limit: page.limit,
   });
-  return render(services, viewer, rows, page.minId !== undefined, "home", {
-    authors: authorsOf(rows),
-    flags: rows[0] ? pageFlags(rows[0].viewer_flags) : undefined,
-  });
+  return render(services, viewer, rows, page.minId !== undefined, "home", authorsOf(rows));
 }
 
 export interface PublicOptions {
