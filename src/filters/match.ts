@@ -70,20 +70,21 @@ interface FilterRow {
 }
 
 /**
- * The account's filters that have not expired, compiled. Filters only change through the
- * filters API (which emits `filters.changed`), so a caller may keep the result for the
- * length of a request, or until that event for a long-lived connection; expiry is checked
- * again at match time, so a kept list never applies an expired filter.
- */
-/**
- * A custom filter in force: no expiry, or one still ahead. The one definition, for this file
- * and for the serializer's flags statement, which says whether a viewer has any.
+ * A custom filter in force: no expiry, or one still ahead. The one definition in SQL, for
+ * this file and for the flags statement (src/statuses/viewer-flags.ts), which says whether
+ * a viewer has any.
  */
 export function inForce(expiresAt: string): RawBuilder<SqlBool> {
   const column = sql.ref(expiresAt);
   return sql<SqlBool>`(${column} is null or ${column} > now())`;
 }
 
+/**
+ * The account's filters that have not expired, compiled. Filters only change through the
+ * filters API (which emits `filters.changed`), so a caller may keep the result for the
+ * length of a request, or until that event for a long-lived connection; expiry is checked
+ * again at match time, so a kept list never applies an expired filter.
+ */
 export async function loadActiveFilters(db: Db, accountId: string): Promise<CompiledFilter[]> {
   const rows = await db
     .selectFrom("custom_filters")

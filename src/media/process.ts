@@ -161,8 +161,9 @@ export async function processImage(
       frame = sharp(out.data, { animated: false });
     } else if (detected.mime === "image/jpeg") {
       // A photo is encoded straight from the decoder, and the preview and blurhash are made
-      // from that encoded original (decoded at reduced scale, a few ms): no full-size pixels
-      // reach JavaScript, where each upload's tens of MB of buffers cost a full GC.
+      // from that encoded original (decoded again at reduced scale: ~45 ms for a 3000×2000
+      // original of 2 MB): no full-size pixels reach JavaScript, where each upload's tens of
+      // MB of buffers cost a full garbage collection.
       // Without Huffman optimisation: about 8% larger, but the encode of a full-size original
       // drops from ~150 ms to ~45 ms of CPU (docs/benchmarks.md, media).
       const out = await base
