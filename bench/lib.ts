@@ -258,15 +258,20 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** A process's peak resident memory so far (VmHWM, Linux) in MiB; 0 when it is gone. */
-export function peakRssMiB(pid: number): number {
+/** A memory figure of a process from /proc/<pid>/status (Linux), in MiB; 0 when it is gone. */
+export function procMemoryMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kib = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
+    const kib = Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1] ?? 0);
     return kib / 1024;
   } catch {
     return 0;
   }
+}
+
+/** A process's peak resident memory so far (VmHWM) in MiB; 0 when it is gone. */
+export function peakRssMiB(pid: number): number {
+  return procMemoryMiB(pid, "VmHWM");
 }
 
 /** The CPU seconds of every PostgreSQL backend connected to `database` (same machine). */

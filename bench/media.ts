@@ -7,7 +7,7 @@
 // HTTP, as from an app. BENCH_IN_PROCESS=1 runs it in this process through `app.request`
 // instead (the first figures in docs/benchmarks.md): the client's FormData encoding then
 // shares the server's event loop.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +18,7 @@ import { parseConfig } from "../src/config.ts";
 import { newId } from "../src/infra/ids.ts";
 import { issueAccessToken } from "../src/oauth/access-tokens.ts";
 import { createServices } from "../src/services.ts";
-import { cpuSeconds, percentile, startRoost } from "./lib.ts";
+import { cpuSeconds, percentile, procMemoryMiB, startRoost } from "./lib.ts";
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS || 24);
 const PARALLEL = Number(process.env.BENCH_PARALLEL || 4);
@@ -106,12 +106,6 @@ function httpSender(url: string, token: string, photo: Buffer): Send {
     });
 }
 
-/** A process's resident memory now (VmRSS, Linux), in bytes. */
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0) * 1024;
-}
-
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "roost-bench-media-"));
   const env = {
@@ -182,7 +176,7 @@ async function main() {
       );
       stop = () => roost.stop();
       send = httpSender(roost.url, token, photo);
-      rss = () => rssOf(roost.pid);
+      rss = () => procMemoryMiB(roost.pid, "VmRSS") * 1_048_576;
       cpu = () => cpuSeconds(roost.pid);
     }
     console.log(

@@ -2,19 +2,14 @@
 // server answers /health, then resident memory after it has been idle for a while.
 // Run: npm run bench:startup   (bounded: three cold/warm starts, loopback only)
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { procMemoryMiB } from "./lib.ts";
 
 const IDLE_MS = Number(process.env.IDLE_MS ?? 10_000);
 const PORT = Number(process.env.PORT ?? 39_123);
 const root = path.resolve(import.meta.dirname, "..");
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
-  return kb / 1024;
-}
 
 async function startOnce(dataDir: string, label: string): Promise<void> {
   const started = performance.now();
@@ -41,9 +36,9 @@ async function startOnce(dataDir: string, label: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const readyMs = performance.now() - started;
-  const rssReady = rssOf(child.pid!);
+  const rssReady = procMemoryMiB(child.pid!, "VmRSS");
   await new Promise((r) => setTimeout(r, IDLE_MS));
-  const rssIdle = rssOf(child.pid!);
+  const rssIdle = procMemoryMiB(child.pid!, "VmRSS");
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
   console.log(
