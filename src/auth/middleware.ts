@@ -1,12 +1,13 @@
 // Bearer-token authentication for the API, and the checks Mastodon makes before an
 // endpoint runs: a valid token, the scope the endpoint needs, and a user who may act.
 import type { Context, MiddlewareHandler } from "hono";
-import { type Selectable, sql } from "kysely";
+import type { Selectable } from "kysely";
 import { recordActivity } from "../analytics/activity.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
 import { compiledOnce } from "../infra/db/compiled.ts";
 import type { Db } from "../infra/db/index.ts";
+import { prefixedColumns, unprefixed } from "../infra/db/prefixed.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { AccountsTable, UsersTable } from "../infra/db/schema.ts";
 import { scopeCovers } from "./scopes.ts";
@@ -91,7 +92,7 @@ const USER_COLUMNS = Object.keys({
   created_at: true,
   updated_at: true,
 } satisfies Record<keyof UsersTable, true>) as (keyof UsersTable)[];
-const USER_SELECTION = USER_COLUMNS.map((c) => sql.ref<unknown>(`users.${c}`).as(`user_${c}`));
+const USER_SELECTION = prefixedColumns("users", USER_COLUMNS, "user_");
 
 // Every API request starts here, so it is one prepared statement, built once: the token with
 // its account and its user (columns prefixed, as they share names with the account's).
@@ -122,11 +123,11 @@ export async function findToken(
     unknown
   >[];
   if (!row) return undefined;
+  const user = unprefixed<UserRow>(row, USER_COLUMNS, "user_");
+  // The account's columns are the unprefixed ones.
   const account: Record<string, unknown> = {};
-  const user: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(row)) {
-    if (key.startsWith("user_")) user[key.slice(5)] = value;
-    else if (!key.startsWith("token_")) account[key] = value;
+    if (!key.startsWith("user_") && !key.startsWith("token_")) account[key] = value;
   }
   const info: AuthInfo = {
     tokenId: row.token_id as string,
@@ -135,7 +136,7 @@ export async function findToken(
   };
   if (row.token_account_id && account.id != null) {
     info.account = account as unknown as AccountRow;
-    if (user.id != null) info.user = user as unknown as UserRow;
+    if (user.id != null) info.user = user;
   }
   return info;
 }

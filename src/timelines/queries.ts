@@ -9,6 +9,7 @@ import type { FilterContext } from "../filters/match.ts";
 import type { PageParams } from "../http/pagination.ts";
 import { compiledOnce } from "../infra/db/compiled.ts";
 import type { Db } from "../infra/db/index.ts";
+import { prefixedColumns, unprefixed } from "../infra/db/prefixed.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
@@ -75,18 +76,15 @@ async function render(
 }
 
 /** The author's columns an Account shows, read along with each status as `author_<column>`. */
-const AUTHOR_SELECTION = ACCOUNT_ENTITY_COLUMNS.map((c) =>
-  sql.ref<unknown>(`accounts.${c}`).as(`author_${c}`),
-);
+const AUTHOR_SELECTION = prefixedColumns("accounts", ACCOUNT_ENTITY_COLUMNS, "author_");
 
 /** Splits the authors off rows read with AUTHOR_SELECTION. */
 function authorsOf(rows: StatusRow[]): Map<string, AccountEntityRow> {
   const authors = new Map<string, AccountEntityRow>();
   for (const row of rows as unknown as Record<string, unknown>[]) {
     if (authors.has(row.author_id as string)) continue;
-    const author: Record<string, unknown> = {};
-    for (const c of ACCOUNT_ENTITY_COLUMNS) author[c] = row[`author_${c}`];
-    authors.set(author.id as string, author as unknown as AccountEntityRow);
+    const author = unprefixed<AccountEntityRow>(row, ACCOUNT_ENTITY_COLUMNS, "author_");
+    authors.set(author.id, author);
   }
   return authors;
 }
