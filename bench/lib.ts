@@ -2,7 +2,7 @@
 // PostgreSQL database, a real Roost process, wrk (or a built-in closed-loop generator when
 // wrk is absent) and percentiles. Everything here talks to 127.0.0.1 only.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,7 +80,9 @@ export const serverRoot = process.env.BENCH_ROOT || repoRoot;
 export async function startRoost(env: BenchEnv, extra: Record<string, string> = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["src/main.ts"], {
+  // e.g. BENCH_NODE_ARGS="--trace-gc": flags NODE_OPTIONS does not accept.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, "src/main.ts"], {
     cwd: serverRoot,
     env: {
       PATH: process.env.PATH ?? "",
@@ -100,6 +102,7 @@ export async function startRoost(env: BenchEnv, extra: Record<string, string> = 
       // e.g. WEB_CONCURRENCY=2: one HTTP process per core (src/cluster.ts).
       ...(process.env.WEB_CONCURRENCY ? { WEB_CONCURRENCY: process.env.WEB_CONCURRENCY } : {}),
       ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+      ...(process.env.VIPS_CONCURRENCY ? { VIPS_CONCURRENCY: process.env.VIPS_CONCURRENCY } : {}),
       ...extra,
     },
     stdio: ["ignore", "inherit", "inherit"],
@@ -256,6 +259,27 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds per thread of a process, summed by thread name (`/proc/<pid>/task/<tid>/comm`:
+ * "node" is the main thread, "libuv-worker" the thread pool, "V8 DefaultWorke" V8's helpers);
+ * empty when the process is gone or not on Linux.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      byName.set(name, (byName.get(name) ?? 0) + seconds);
+    }
+  } catch {
+    // gone, or not Linux
+  }
+  return byName;
 }
 
 /** A memory figure of a process from /proc/<pid>/status (Linux), in MiB; 0 when it is gone. */

@@ -18,7 +18,7 @@ import { parseConfig } from "../src/config.ts";
 import { newId } from "../src/infra/ids.ts";
 import { issueAccessToken } from "../src/oauth/access-tokens.ts";
 import { createServices } from "../src/services.ts";
-import { cpuSeconds, percentile, procMemoryMiB, startRoost } from "./lib.ts";
+import { cpuSeconds, percentile, procMemoryMiB, startRoost, threadCpuSeconds } from "./lib.ts";
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS || 24);
 const PARALLEL = Number(process.env.BENCH_PARALLEL || 4);
@@ -151,6 +151,7 @@ async function main() {
     let send: Send;
     let rss: () => number;
     let cpu: () => number;
+    let threads: () => Map<string, number> = () => new Map();
     if (IN_PROCESS) {
       const app = createApp(services);
       send = async () => {
@@ -178,6 +179,7 @@ async function main() {
       send = httpSender(roost.url, token, photo);
       rss = () => procMemoryMiB(roost.pid, "VmRSS") * 1_048_576;
       cpu = () => cpuSeconds(roost.pid);
+      threads = () => threadCpuSeconds(roost.pid);
     }
     console.log(
       `media benchmark: ${os.cpus().length} cores, ${mb(photo.length)} (${photo.length} bytes) ` +
@@ -204,6 +206,7 @@ async function main() {
     const times: number[] = [];
     let next = 0;
     const cpuBefore = cpu();
+    const threadsBefore = threads();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: PARALLEL }, async () => {
@@ -216,8 +219,18 @@ async function main() {
     const total = performance.now() - started;
     const cpuPerUpload = ((cpu() - cpuBefore) * 1000) / UPLOADS;
     clearInterval(sampler);
-    if (process.env.BENCH_VERBOSE)
+    if (process.env.BENCH_VERBOSE) {
       console.log(`in order of completion: ${times.map(Math.round).join(" ")}`);
+      const perThread = [...threads()]
+        .map(
+          ([name, s]) => [name, ((s - (threadsBefore.get(name) ?? 0)) * 1000) / UPLOADS] as const,
+        )
+        .filter(([, perUpload]) => perUpload >= 1)
+        .sort((a, b) => b[1] - a[1]);
+      console.log(
+        `server CPU per upload by thread: ${perThread.map(([n, t]) => `${n} ${t.toFixed(0)} ms`).join(", ")}`,
+      );
+    }
     times.sort((a, b) => a - b);
     console.log(
       `upload → processed (original, preview, blurhash), per upload: p50 ${ms(percentile(times, 50))}, ` +

@@ -65,7 +65,7 @@ import { metricsMiddleware, metricsRoute } from "./http/middleware/metrics.ts";
 import { rateLimitMiddleware } from "./http/middleware/rate-limit.ts";
 import { securityHeaders } from "./http/middleware/security-headers.ts";
 import type { AppEnv } from "./http/types.ts";
-import { uploadBodyLimitFor, uploadBodyLimits } from "./media/limits.ts";
+import { uploadBodyLimits, uploadRouteFor } from "./media/limits.ts";
 import { noAccessMiddleware } from "./moderation/ip-blocks.ts";
 import type { Services } from "./services.ts";
 import { authPageRoutes } from "./web/auth-pages.ts";
@@ -100,8 +100,18 @@ export function createApp(services: Services): Hono<AppEnv> {
     // GET and HEAD carry no body. Asking for one would also make @hono/node-server build a
     // full fetch Request for every such request, ~0.08 ms of each home page.
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    const upload = uploadBodyLimitFor(config, c.req.method, c.req.path);
-    return (upload ? uploadLimits.get(upload)! : defaultLimit)(c, next);
+    const upload = uploadRouteFor(config, c.req.method, c.req.path);
+    if (!upload) return defaultLimit(c, next);
+    // Upload bodies are not read here: hono's limit would buffer a body without a length
+    // whole, and touching the body at all routes the file through a copying web stream. A
+    // declared length is checked at once; a streamed multipart body is bounded as it goes
+    // to disk (src/media/upload.ts).
+    const length = c.req.header("content-length");
+    if (length !== undefined && !c.req.header("transfer-encoding"))
+      return Number(length) > upload.limit ? tooLarge() : next();
+    const multipart = /^multipart\/form-data/i.test(c.req.header("content-type") ?? "");
+    if (upload.streamed && multipart) return next();
+    return uploadLimits.get(upload.limit)!(c, next);
   });
   // ActivityPub and WebFinger (Fedify) before the routes; other paths pass straight through.
   app.use("*", federationMiddleware(services));

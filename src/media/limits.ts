@@ -16,21 +16,31 @@ export function uploadBodyLimits(config: Config) {
   };
 }
 
-/** The body limit of an upload route, or undefined for every other request. */
-export function uploadBodyLimitFor(
+export interface UploadRoute {
+  /** Bytes the whole body may hold. */
+  limit: number;
+  /**
+   * A multipart body is streamed to disk by the handler (src/media/upload.ts), which bounds
+   * it as it goes; other routes read their bodies whole.
+   */
+  streamed: boolean;
+}
+
+/** The upload route a request is for, or undefined for every other request. */
+export function uploadRouteFor(
   config: Config,
   method: string,
   path: string,
-): number | undefined {
+): UploadRoute | undefined {
   const p = path.replace(/\/+$/, "");
   if (method === "POST" && (p === "/api/v1/media" || p === "/api/v2/media")) {
-    return uploadBodyLimits(config).upload;
+    return { limit: uploadBodyLimits(config).upload, streamed: true };
   }
-  if (
-    (method === "PUT" && /^\/api\/v1\/media\/[^/]+$/.test(p)) ||
-    (method === "PATCH" && p === "/api/v1/accounts/update_credentials")
-  ) {
-    return uploadBodyLimits(config).images;
+  if (method === "PUT" && /^\/api\/v1\/media\/[^/]+$/.test(p)) {
+    return { limit: uploadBodyLimits(config).images, streamed: true };
+  }
+  if (method === "PATCH" && p === "/api/v1/accounts/update_credentials") {
+    return { limit: uploadBodyLimits(config).images, streamed: false };
   }
   return undefined;
 }

@@ -12,6 +12,7 @@ import type { Context } from "hono";
 import { type Params, parseEntries } from "../http/body.ts";
 import { ApiError } from "../http/errors.ts";
 import { newId } from "../infra/ids.ts";
+import { bodyReceived } from "../infra/young-gc.ts";
 
 /** Enough for every signature src/media/detect.ts looks at. */
 const HEAD_BYTES = 4096;
@@ -72,6 +73,8 @@ export interface StreamedForm {
 
 export interface StreamOptions {
   tmpDir: string;
+  /** The whole body is refused with a 413 past this many bytes, declared or not. */
+  maxBodyBytes: number;
   /** Larger files are refused with a 422 while streaming. */
   maxFileBytes: number;
   /** The only fields taken as files; other file parts are drained and ignored. */
@@ -79,11 +82,41 @@ export interface StreamOptions {
 }
 
 /**
+ * The request body as a Node stream. Served by @hono/node-server, that is the socket's
+ * IncomingMessage itself, as long as nothing has read from it: the fetch Request's body
+ * is a web stream over it, and Node's adapter copies every chunk into it (10 MB of extra
+ * garbage per photo, which set off a full garbage collection about once per upload).
+ */
+function bodyStream(c: Context): Readable | undefined {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (
+    incoming instanceof Readable &&
+    incoming.readableFlowing === null &&
+    !incoming.readableDidRead
+  )
+    return incoming;
+  const body = c.req.raw.body;
+  return body ? Readable.fromWeb(body as never) : undefined;
+}
+
+/** Passes the body on, counting it in `seen.bytes`; fails with a 413 past `max` bytes. */
+function bounded(max: number, seen: { bytes: number }) {
+  return async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      seen.bytes += chunk.length;
+      if (seen.bytes > max) throw new ApiError(413, "Request entity too large");
+      yield chunk;
+    }
+  };
+}
+
+/**
  * Reads a multipart/form-data request, writing its file parts to `tmpDir` as they arrive.
- * Text fields are bounded in number and size; malformed bodies are a 400.
+ * Text fields are bounded in number and size, the whole body by `maxBodyBytes` (whether or
+ * not it declared a length); malformed bodies are a 400.
  */
 export async function streamMultipart(c: Context, options: StreamOptions): Promise<StreamedForm> {
-  const body = c.req.raw.body;
+  const body = bodyStream(c);
   if (!body) return { params: {}, cleanup: async () => {} };
   await mkdir(options.tmpDir, { recursive: true });
   const written: string[] = [];
@@ -109,6 +142,7 @@ export async function streamMultipart(c: Context, options: StreamOptions): Promi
   const fields: [string, string][] = [];
   const uploads = new Map<string, Upload>();
   const writes: Promise<void>[] = [];
+  const seen = { bytes: 0 };
   let tooBig = false;
   parser.on("field", (name, value) => {
     fields.push([name, value]);
@@ -127,17 +161,22 @@ export async function streamMultipart(c: Context, options: StreamOptions): Promi
     stream.on("limit", () => {
       tooBig = true;
     });
-    writes.push(
-      pipeline(stream, createWriteStream(file)).then(() => {
-        uploads.set(name, uploadFromDisk(file, size));
-      }),
-    );
+    const write = pipeline(stream, createWriteStream(file)).then(() => {
+      uploads.set(name, uploadFromDisk(file, size));
+    });
+    // A body that fails mid-way fails this write too, after the parse has already thrown:
+    // handled here so it is not an unhandled rejection, and awaited below for the cleanup.
+    write.catch(() => {});
+    writes.push(write);
   });
 
   try {
-    await pipeline(Readable.fromWeb(body as never), parser);
+    await pipeline(body, bounded(options.maxBodyBytes, seen), parser);
     await Promise.all(writes);
+    // Every chunk of the body is garbage now; see src/infra/young-gc.ts.
+    bodyReceived(seen.bytes);
   } catch (error) {
+    await Promise.allSettled(writes);
     await cleanup();
     if (error instanceof ApiError) throw error;
     throw ApiError.badRequest("Request body is malformed");

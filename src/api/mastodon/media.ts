@@ -10,6 +10,7 @@ import { currentAccount, requireAuth } from "../../auth/middleware.ts";
 import { type Params, readParams } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
 import type { AppEnv } from "../../http/types.ts";
+import { uploadRouteFor } from "../../media/limits.ts";
 import { serializeMedia } from "../../media/serializer.ts";
 import { createMedia, deleteMedia, findOwnMedia, updateMedia } from "../../media/service.ts";
 import { asUpload, streamMultipart } from "../../media/upload.ts";
@@ -53,6 +54,7 @@ async function uploadParams(
   const form = await streamMultipart(c, {
     tmpDir: path.join(config.dataDir, "tmp", "uploads"),
     maxFileBytes: Math.max(config.media.imageLimit, config.media.videoLimit),
+    maxBodyBytes: uploadRouteFor(config, c.req.method, c.req.path)?.limit ?? config.maxBodyBytes,
     fileFields: ["file", "thumbnail"],
   });
   return { params: form.params, done: form.cleanup };
