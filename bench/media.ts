@@ -6,7 +6,9 @@
 // By default Roost runs as its own process (`node src/main.ts`) and the uploads come over
 // HTTP, as from an app. BENCH_IN_PROCESS=1 runs it in this process through `app.request`
 // instead (the first figures in docs/benchmarks.md): the client's FormData encoding then
-// shares the server's event loop.
+// shares the server's event loop. BENCH_DB=postgres runs the server on PostgreSQL
+// (DATABASE_URL's server, a database of its own) instead of PGlite. BENCH_VERBOSE=1 also
+// prints each upload's time and the server's CPU by thread.
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -18,12 +20,22 @@ import { parseConfig } from "../src/config.ts";
 import { newId } from "../src/infra/ids.ts";
 import { issueAccessToken } from "../src/oauth/access-tokens.ts";
 import { createServices } from "../src/services.ts";
-import { cpuSeconds, percentile, procMemoryMiB, startRoost, threadCpuSeconds } from "./lib.ts";
+import {
+  benchEnv,
+  cpuSeconds,
+  percentile,
+  procMemoryMiB,
+  recreateDatabase,
+  startRoost,
+  threadCpuSeconds,
+} from "./lib.ts";
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS || 24);
 const PARALLEL = Number(process.env.BENCH_PARALLEL || 4);
 const CONCURRENCY = process.env.MEDIA_CONCURRENCY || "2";
 const IN_PROCESS = process.env.BENCH_IN_PROCESS === "1";
+/** BENCH_DB=postgres: on PostgreSQL (DATABASE_URL's server, a database of its own) instead of PGlite. */
+const ON_POSTGRES = process.env.BENCH_DB === "postgres";
 
 const mb = (n: number) => `${(n / 1_048_576).toFixed(0)} MiB`;
 const ms = (n: number) => `${n.toFixed(0)} ms`;
@@ -115,6 +127,11 @@ async function main() {
     RATE_LIMIT: "false",
     MEDIA_CONCURRENCY: CONCURRENCY,
   };
+  const pgEnv = ON_POSTGRES ? benchEnv("roost_bench_media") : undefined;
+  if (pgEnv) {
+    await recreateDatabase(pgEnv, "roost_bench_media");
+    Object.assign(env, { DATABASE_URL: pgEnv.databaseUrl });
+  }
   const config = parseConfig(env);
   // The user and token are made here, then (HTTP) the database is handed to the server.
   const services = await createServices(config);
@@ -172,7 +189,7 @@ async function main() {
     } else {
       await services.close();
       const roost = await startRoost(
-        { adminUrl: "", databaseUrl: "", seconds: 0, connections: PARALLEL },
+        { adminUrl: "", databaseUrl: pgEnv?.databaseUrl ?? "", seconds: 0, connections: PARALLEL },
         env,
       );
       stop = () => roost.stop();
@@ -184,7 +201,7 @@ async function main() {
     console.log(
       `media benchmark: ${os.cpus().length} cores, ${mb(photo.length)} (${photo.length} bytes) ` +
         `${meta.width}×${meta.height} JPEG, ${UPLOADS} uploads, ${PARALLEL} at once, ` +
-        `MEDIA_CONCURRENCY=${config.media.concurrency}, ` +
+        `MEDIA_CONCURRENCY=${config.media.concurrency}, ${ON_POSTGRES ? "PostgreSQL" : "PGlite"}, ` +
         (IN_PROCESS ? "in process (app.request)" : "over HTTP to `node src/main.ts`"),
     );
 

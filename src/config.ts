@@ -40,6 +40,8 @@ const schema = z.object({
   NODE_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   // HTTP processes sharing the port (Node's cluster): one per core uses them all.
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  // Read, not set: V8 flags given here win over Roost's own (src/infra/gc-tuning.ts).
+  NODE_OPTIONS: z.string().optional(),
   SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   SMTP_URL: url(["smtp:", "smtps:"]).optional(),
   MAIL_FROM: z.string().min(3).optional(),
@@ -125,6 +127,7 @@ function toConfig(env: z.infer<typeof schema>) {
     redisPrefix: env.REDIS_PREFIX,
     role: env.NODE_ROLE,
     webConcurrency: env.WEB_CONCURRENCY,
+    nodeOptions: env.NODE_OPTIONS,
     secretKey: env.SECRET_KEY,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM ?? `Roost <notifications@${publicUrl.hostname}>`,

@@ -5,6 +5,7 @@ import { startWorkers } from "../workers/index.ts";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { writePidFile } from "./infra/db/pid-file.ts";
+import { tuneMarkingTriggers } from "./infra/gc-tuning.ts";
 import { logger, setupLogging } from "./infra/logging.ts";
 import { startTracing } from "./infra/tracing.ts";
 import { createServices } from "./services.ts";
@@ -14,6 +15,7 @@ const KEEP_ALIVE_MS = 65_000;
 
 export async function runServer(config: Config): Promise<void> {
   const startedAt = performance.now();
+  tuneMarkingTriggers(config.nodeOptions);
   await setupLogging(config.logLevel);
   const tracing = await startTracing(config);
   const services = await createServices(config);

@@ -11,8 +11,8 @@ import Busboy from "busboy";
 import type { Context } from "hono";
 import { type Params, parseEntries } from "../http/body.ts";
 import { ApiError } from "../http/errors.ts";
+import { bodyReceived } from "../infra/gc-tuning.ts";
 import { newId } from "../infra/ids.ts";
-import { bodyReceived } from "../infra/young-gc.ts";
 
 /** Enough for every signature src/media/detect.ts looks at. */
 const HEAD_BYTES = 4096;
@@ -173,7 +173,7 @@ export async function streamMultipart(c: Context, options: StreamOptions): Promi
   try {
     await pipeline(body, bounded(options.maxBodyBytes, seen), parser);
     await Promise.all(writes);
-    // Every chunk of the body is garbage now; see src/infra/young-gc.ts.
+    // Every chunk of the body is garbage now; see src/infra/gc-tuning.ts.
     bodyReceived(seen.bytes);
   } catch (error) {
     await Promise.allSettled(writes);
