@@ -7,7 +7,7 @@ import { ApiError } from "../http/errors.ts";
 import type { AppEnv } from "../http/types.ts";
 import { compiledOnce } from "../infra/db/compiled.ts";
 import type { Db } from "../infra/db/index.ts";
-import { prefixedColumns, unprefixed } from "../infra/db/prefixed.ts";
+import { prefixedColumns } from "../infra/db/prefixed.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { AccountsTable, UsersTable } from "../infra/db/schema.ts";
 import { scopeCovers } from "./scopes.ts";
@@ -92,7 +92,7 @@ const USER_COLUMNS = Object.keys({
   created_at: true,
   updated_at: true,
 } satisfies Record<keyof UsersTable, true>) as (keyof UsersTable)[];
-const USER_SELECTION = prefixedColumns("users", USER_COLUMNS, "user_");
+const USER_PREFIXED = prefixedColumns<UserRow>("users", USER_COLUMNS, "user_");
 
 // Every API request starts here, so it is one prepared statement, built once: the token with
 // its account and its user (columns prefixed, as they share names with the account's).
@@ -109,7 +109,7 @@ const tokenWithAccount = compiledOnce((db: Db, input: { hash: string }) =>
       "oauth_tokens.account_id as token_account_id",
       "oauth_tokens.scopes as token_scopes",
     ])
-    .select(USER_SELECTION)
+    .select(USER_PREFIXED.selection)
     .where("oauth_tokens.token_hash", "=", input.hash)
     .where("oauth_tokens.revoked_at", "is", null),
 );
@@ -123,7 +123,7 @@ export async function findToken(
     unknown
   >[];
   if (!row) return undefined;
-  const user = unprefixed<UserRow>(row, USER_COLUMNS, "user_");
+  const user = USER_PREFIXED.take(row);
   // The account's columns are the unprefixed ones.
   const account: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(row)) {

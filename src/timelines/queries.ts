@@ -9,7 +9,7 @@ import type { FilterContext } from "../filters/match.ts";
 import type { PageParams } from "../http/pagination.ts";
 import { compiledOnce } from "../infra/db/compiled.ts";
 import type { Db } from "../infra/db/index.ts";
-import { prefixedColumns, unprefixed } from "../infra/db/prefixed.ts";
+import { prefixedColumns } from "../infra/db/prefixed.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
@@ -76,14 +76,14 @@ async function render(
 }
 
 /** The author's columns an Account shows, read along with each status as `author_<column>`. */
-const AUTHOR_SELECTION = prefixedColumns("accounts", ACCOUNT_ENTITY_COLUMNS, "author_");
+const AUTHOR = prefixedColumns<AccountEntityRow>("accounts", ACCOUNT_ENTITY_COLUMNS, "author_");
 
-/** Splits the authors off rows read with AUTHOR_SELECTION. */
+/** Splits the authors off rows read with AUTHOR.selection. */
 function authorsOf(rows: StatusRow[]): Map<string, AccountEntityRow> {
   const authors = new Map<string, AccountEntityRow>();
   for (const row of rows as unknown as Record<string, unknown>[]) {
     if (authors.has(row.author_id as string)) continue;
-    const author = unprefixed<AccountEntityRow>(row, ACCOUNT_ENTITY_COLUMNS, "author_");
+    const author = AUTHOR.take(row);
     authors.set(author.id, author);
   }
   return authors;
@@ -102,7 +102,7 @@ const homeRows = compiledOnce((db: Db, input: { viewer: string } & PageParams) =
     .innerJoin("accounts", "accounts.id", "statuses.account_id")
     .modifyFront(prepared)
     .selectAll("statuses")
-    .select(AUTHOR_SELECTION)
+    .select(AUTHOR.selection)
     .where("home_feed.account_id", "=", input.viewer)
     .where("accounts.suspended_at", "is", null)
     .where(visibleTo(input.viewer))
