@@ -86,7 +86,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.use("*", securityHeaders());
   app.use("*", corsMiddleware());
   const tooLarge = () => {
-    throw new ApiError(413, "Request entity too large");
+    throw ApiError.payloadTooLarge();
   };
   const defaultLimit = bodyLimit({ maxSize: config.maxBodyBytes, onError: tooLarge });
   // Uploads have their own, larger limits (src/media/limits.ts); everything else the default.

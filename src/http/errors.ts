@@ -37,6 +37,9 @@ export class ApiError extends Error {
   static notFound(message = "Record not found") {
     return new ApiError(404, message);
   }
+  static payloadTooLarge() {
+    return new ApiError(413, "Request entity too large");
+  }
   static unprocessable(message: string, details?: Record<string, unknown>) {
     return new ApiError(422, message, details ? { details } : {});
   }

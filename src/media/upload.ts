@@ -104,7 +104,7 @@ function bounded(max: number, seen: { bytes: number }) {
   return async function* (source: AsyncIterable<Buffer>) {
     for await (const chunk of source) {
       seen.bytes += chunk.length;
-      if (seen.bytes > max) throw new ApiError(413, "Request entity too large");
+      if (seen.bytes > max) throw ApiError.payloadTooLarge();
       yield chunk;
     }
   };
