@@ -240,6 +240,13 @@ export function formatResult(label: string, r: LoadResult): string {
   return `${label.padEnd(34)} ${r.tool.padEnd(6)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${f(r.p50).padStart(7)} ms  p99 ${f(r.p99).padStart(7)} ms  (${r.requests} requests, ${r.errors} errors)${cpu}`;
 }
 
+/** User plus system CPU seconds from a `/proc/.../stat` line (a process's or a thread's). */
+function statCpuSeconds(stat: string): number {
+  // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /**
  * CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when it is
  * gone. CPU time per request barely depends on how busy the machine is, unlike latency, so
@@ -247,10 +254,7 @@ export function formatResult(label: string, r: LoadResult): string {
  */
 export function cpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const own = (Number(fields[11]) + Number(fields[12])) / 100;
+    const own = statCpuSeconds(readFileSync(`/proc/${pid}/stat`, "utf8"));
     // With WEB_CONCURRENCY the server is a supervisor and its children: count them too.
     let children = 0;
     for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ")) {
@@ -263,9 +267,10 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * CPU seconds per thread of a process, summed by thread name (`/proc/<pid>/task/<tid>/comm`:
- * "node" is the main thread, "libuv-worker" the thread pool, "V8 DefaultWorke" V8's helpers);
- * empty when the process is gone or not on Linux.
+ * CPU seconds per thread of a process, summed by thread name, as `/proc/<pid>/task/<tid>/stat`
+ * gives it (Node 24 names them "MainThread", "V8Worker" for V8's helpers, "libuv-worker" for
+ * the thread pool; sharp's are "libvips worker"); empty when the process is gone or not on
+ * Linux.
  */
 export function threadCpuSeconds(pid: number): Map<string, number> {
   const byName = new Map<string, number>();
@@ -273,9 +278,7 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-      byName.set(name, (byName.get(name) ?? 0) + seconds);
+      byName.set(name, (byName.get(name) ?? 0) + statCpuSeconds(stat));
     }
   } catch {
     // gone, or not Linux
