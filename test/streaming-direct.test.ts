@@ -134,3 +134,18 @@ test("an event published twice with one key is written once", async () => {
   // The direct publication and one of the two keyed ones.
   expect(updatesOf(id)).toHaveLength(2);
 });
+
+test("an edit reaches a follower who heard the post before fan-out filled their feed", async () => {
+  // No worker runs, so home_feed stays empty: the follower knows the status only from the
+  // stream, and its edit must reach them all the same.
+  const id = await postAndReceive("edited before fan-out");
+  const feed = await ctx.services.db
+    .selectFrom("home_feed")
+    .select("account_id")
+    .where("status_id", "=", id)
+    .execute();
+  expect(feed).toEqual([]);
+  await api(author, "PUT", `/api/v1/statuses/${id}`, { status: "edited, still before fan-out" });
+  const edit = await client.log.wait((e) => e.event === "status.update" && parsed(e).id === id);
+  expect(parsed(edit).content).toContain("still before fan-out");
+});

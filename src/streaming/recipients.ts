@@ -15,12 +15,16 @@ export async function homeRecipients(db: Db, statusId: string): Promise<string[]
 
 /**
  * Who hears an edit: whoever has the status (or a boost of it) in their home feed, or is
- * mentioned in it. Fan-out ran long before any edit, so home_feed is the truth here.
+ * mentioned in it. An edit can come before fan-out has filled home_feed (the streaming
+ * subscriber may already have told followers of the status), so fan-out's own rule for the
+ * status is asked too: a follower who heard the post hears its edit.
  */
 export async function editRecipients(db: Db, statusId: string): Promise<string[]> {
   const result = await sql<{ account_id: string }>`
     select h.account_id from home_feed h
       where h.status_id = ${statusId} or h.reblog_of_id = ${statusId}
+    union
+    select r.account_id from (${homeRecipientRows(statusId)}) r
     union
     select m.account_id from mentions m
       join accounts a on a.id = m.account_id and a.domain is null
