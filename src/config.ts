@@ -64,6 +64,8 @@ const schema = z.object({
   MAX_STATUS_CHARS: z.coerce.number().int().min(1).max(100_000).default(500),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   RATE_LIMIT: bool.default(true),
+  // How long a process may answer reads with a token it looked up (src/auth/token-cache.ts).
+  TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   RATE_LIMIT_EXEMPT_LOOPBACK: bool.default(true),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -147,6 +149,7 @@ function toConfig(env: z.infer<typeof schema>) {
       maxStatusChars: env.MAX_STATUS_CHARS,
     },
     maxBodyBytes: env.MAX_BODY_BYTES,
+    tokenCacheTtlMs: env.TOKEN_CACHE_TTL_MS,
     rateLimit: { enabled: env.RATE_LIMIT, exemptLoopback: env.RATE_LIMIT_EXEMPT_LOOPBACK },
     workerConcurrency: env.WORKER_CONCURRENCY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -10,7 +10,9 @@ import type { Db } from "../infra/db/index.ts";
 import { prefixedColumns } from "../infra/db/prefixed.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { AccountsTable, UsersTable } from "../infra/db/schema.ts";
+import type { Services } from "../services.ts";
 import { scopeCovers } from "./scopes.ts";
+import { tokenCacheOf } from "./token-cache.ts";
 import { hashToken } from "./tokens.ts";
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -35,21 +37,46 @@ export function bearerToken(c: Context): string | undefined {
 /**
  * Resolves the bearer token, if any. An unknown or revoked token is only noted here, so
  * the rate limiter can count it against the client's address (as Mastodon does);
- * `rejectInvalidToken()` answers it with a 401 afterwards.
+ * `rejectInvalidToken()` answers it with a 401 afterwards. Reads may be answered from the
+ * token cache; a write reads the token afresh and then drops the account's cached tokens,
+ * so the client's next read sees what it wrote (src/auth/token-cache.ts).
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c);
-    if (token) {
-      const services = c.get("services");
-      const auth = await findToken(services.db, token);
-      if (auth) {
-        c.set("auth", auth);
-        if (auth.account) recordActivity(services, auth.account.id);
-      } else c.set("authInvalid", true);
+    if (!token) return await next();
+    const services = c.get("services");
+    const read = c.req.method === "GET" || c.req.method === "HEAD";
+    const auth = read
+      ? await findTokenCached(services, token)
+      : await findToken(services.db, token);
+    if (!auth) {
+      c.set("authInvalid", true);
+      return await next();
     }
-    await next();
+    c.set("auth", auth);
+    if (auth.account) recordActivity(services, auth.account.id);
+    if (read || !auth.account) return await next();
+    try {
+      await next();
+    } finally {
+      tokenCacheOf(services).evict({ accountIds: [auth.account.id] });
+    }
   };
+}
+
+/** findToken through this process's token cache (reads only: see authenticate). */
+export async function findTokenCached(
+  services: Services,
+  token: string,
+): Promise<AuthInfo | undefined> {
+  const cache = tokenCacheOf(services);
+  const hash = hashToken(token);
+  const cached = cache.get(hash);
+  if (cached) return cached;
+  const generation = cache.generation;
+  const auth = await findTokenByHash(services.db, hash);
+  return auth && cache.store(hash, auth, generation);
 }
 
 export function rejectInvalidToken(): MiddlewareHandler<AppEnv> {
@@ -114,14 +141,12 @@ const tokenWithAccount = compiledOnce((db: Db, input: { hash: string }) =>
     .where("oauth_tokens.revoked_at", "is", null),
 );
 
-export async function findToken(
-  db: AppEnv["Variables"]["services"]["db"],
-  token: string,
-): Promise<AuthInfo | undefined> {
-  const [row] = (await tokenWithAccount(db, { hash: hashToken(token) })) as Record<
-    string,
-    unknown
-  >[];
+export async function findToken(db: Db, token: string): Promise<AuthInfo | undefined> {
+  return await findTokenByHash(db, hashToken(token));
+}
+
+async function findTokenByHash(db: Db, hash: string): Promise<AuthInfo | undefined> {
+  const [row] = (await tokenWithAccount(db, { hash })) as Record<string, unknown>[];
   if (!row) return undefined;
   const user = USER_PREFIXED.take(row);
   // The account's columns are the unprefixed ones.

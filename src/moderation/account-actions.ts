@@ -8,13 +8,13 @@ import { acctOf } from "../accounts/serializers.ts";
 import { uncountAccount } from "../accounts/uncount.ts";
 import type { AccountRow, UserRow } from "../auth/middleware.ts";
 import { hasPermission, outranks, type Permission } from "../auth/roles.ts";
+import { announceRevocation } from "../auth/token-cache.ts";
 import { emitEvent } from "../events/emit.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Db } from "../infra/db/index.ts";
 import { getInstanceSettings } from "../instance/settings.ts";
 import { queueMail } from "../mail/send.ts";
 import type { Services } from "../services.ts";
-import { closeStreams } from "../streaming/publish.ts";
 import { findAdminAccount } from "./admin-accounts.ts";
 import { recordAction } from "./audit-log.ts";
 import { getReport, resolveReportsFor } from "./reports.ts";
@@ -166,7 +166,7 @@ export async function performAccountAction(
     if (target.user) {
       await db.deleteFrom("web_sessions").where("user_id", "=", target.user.id).execute();
       // Open streaming connections close now, on every process, not at the next token check.
-      await closeStreams(services, { accountIds: [target.account.id] });
+      await announceRevocation(services, { accountIds: [target.account.id] });
     }
   }
   // As Mastodon, a local user is told by mail unless staff ask not to.
@@ -296,6 +296,7 @@ export async function removeAccount(
       .execute();
     const { sendActorDeletion } = await import("../../federation/outbox.ts");
     await sendActorDeletion(services, account.id);
+    await announceRevocation(services, { accountIds: [account.id] });
   }
   await db.transaction().execute(async (trx) => {
     await uncountAccount(trx, account.id);

@@ -217,6 +217,8 @@ export async function exchangeAuthorizationCode(
   db: Db,
   client: ApplicationRow,
   params: { code?: string | undefined; redirectUri?: string | undefined; codeVerifier?: string },
+  /** Told the tokens revoked because the code was replayed, once that has committed. */
+  onRevoked: (tokenIds: string[]) => Promise<void> = async () => {},
 ): Promise<TokenBody> {
   if (!params.code) throw OAuthError.missing("code");
   const grant = await db
@@ -228,7 +230,7 @@ export async function exchangeAuthorizationCode(
 
   if (grant.used_at) {
     // A second redemption means the code leaked; RFC 6749 §4.1.2 says to revoke what it bought.
-    await revokeTokensOfGrant(db, grant.id);
+    await onRevoked(await revokeTokensOfGrant(db, grant.id));
     throw new OAuthError("invalid_grant");
   }
   if (grant.expires_at.getTime() <= Date.now()) throw new OAuthError("invalid_grant");
@@ -264,19 +266,22 @@ export async function exchangeAuthorizationCode(
     });
   });
   if (!token) {
-    await revokeTokensOfGrant(db, grant.id);
+    await onRevoked(await revokeTokensOfGrant(db, grant.id));
     throw new OAuthError("invalid_grant");
   }
   return token;
 }
 
-async function revokeTokensOfGrant(db: Db, grantId: string): Promise<void> {
-  await db
+/** Revokes what a grant bought; returns the ids of the tokens revoked now. */
+async function revokeTokensOfGrant(db: Db, grantId: string): Promise<string[]> {
+  const rows = await db
     .updateTable("oauth_tokens")
     .set({ revoked_at: new Date() })
     .where("grant_id", "=", grantId)
     .where("revoked_at", "is", null)
+    .returning("id")
     .execute();
+  return rows.map((r) => r.id);
 }
 
 // Spent on unknown emails too, so response time doesn't tell which addresses have accounts.

@@ -9,7 +9,8 @@
 //   writes it to the connections it holds for those accounts (src/streaming/hub.ts).
 // - one per public stream (`streaming:public`, `streaming:hashtag:local:<tag>`, ...): one
 //   anonymous rendering, filtered per connection by blocks and mutes of the listed authors.
-// - `streaming:control`: revoked tokens and suspended accounts, whose connections close.
+// - `streaming:control`: revoked tokens and suspended accounts, whose connections close and
+//   whose cached tokens are dropped (src/auth/token-cache.ts).
 
 /** Streams whose events are addressed to one account. */
 export type AccountStreamName = "user" | "user:notification" | "direct";
@@ -118,7 +119,7 @@ export interface PublicMessage {
   key?: string;
 }
 
-/** Close the connections made with these tokens, or by these accounts. */
+/** Close the connections made with these tokens, or by these accounts; forget the tokens. */
 export interface ControlMessage {
   kind: "close";
   tokenIds?: string[];

@@ -6,8 +6,6 @@ import {
   type AccountStreamName,
   ADDRESSED_CHANNEL,
   type AddressedMessage,
-  CONTROL_CHANNEL,
-  type ControlMessage,
   PUBLIC_DELETE_CHANNEL,
   type PublicMessage,
   type PublicStreamName,
@@ -101,19 +99,4 @@ export async function publishPublicDelete(
     ...(key ? { key } : {}),
   };
   await services.pubsub.publish(PUBLIC_DELETE_CHANNEL, JSON.stringify(message));
-}
-
-/**
- * Closes the streaming connections made with these tokens or by these accounts, on every
- * process: call after revoking tokens (or suspending, disabling an account) has committed.
- * Each process also re-checks its connections' tokens periodically, so a path that forgets
- * this still closes them, only later.
- */
-export async function closeStreams(
-  services: Pick<Services, "pubsub">,
-  target: { tokenIds?: string[]; accountIds?: string[] },
-): Promise<void> {
-  if (!target.tokenIds?.length && !target.accountIds?.length) return;
-  const message: ControlMessage = { kind: "close", ...target };
-  await services.pubsub.publish(CONTROL_CHANNEL, JSON.stringify(message));
 }

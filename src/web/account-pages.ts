@@ -9,9 +9,9 @@ import {
   resetPassword,
 } from "../accounts/password-service.ts";
 import { normalizeEmail, requestEmailChange } from "../accounts/registration-service.ts";
+import { announceRevocation } from "../auth/token-cache.ts";
 import { readParams } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
-import { closeStreams } from "../streaming/publish.ts";
 import {
   csrfField,
   field,
@@ -111,7 +111,7 @@ export function accountPageRoutes(): Hono<AppEnv> {
     });
     if (result.ok) {
       // Signed out everywhere includes open streaming connections.
-      await closeStreams(c.get("services"), { accountIds: [result.user.account_id] });
+      await announceRevocation(c.get("services"), { accountIds: [result.user.account_id] });
       return notice(
         c,
         "Password changed",

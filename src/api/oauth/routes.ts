@@ -3,6 +3,7 @@
 import { type Context, Hono } from "hono";
 import { bearerToken, checkAuth, lookupToken } from "../../auth/middleware.ts";
 import { ALL_SCOPES } from "../../auth/scopes.ts";
+import { announceRevocation } from "../../auth/token-cache.ts";
 import { queryParams, readParams } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
 import { HTML_CSP } from "../../http/middleware/security-headers.ts";
@@ -26,7 +27,6 @@ import {
   type ResponseMode,
   revokeToken,
 } from "../../oauth/oauth-service.ts";
-import { closeStreams } from "../../streaming/publish.ts";
 import { csrfToken, currentSession, destroySession, verifyCsrf } from "../../web/session.ts";
 import { codePage, consentPage, errorPage, formPostPage } from "./pages.ts";
 
@@ -130,17 +130,23 @@ export function oauthRoutes(): Hono<AppEnv> {
       if (!grantType) throw OAuthError.missing("grant_type");
       // refresh_token too: Mastodon issues no refresh tokens.
       if (!GRANT_TYPES.includes(grantType)) throw new OAuthError("unsupported_grant_type");
-      const { db } = c.get("services");
+      const services = c.get("services");
+      const { db } = services;
       const client = await authenticateClient(db, clientCredentials(c, params));
       const scope = text(params.scope);
       if (grantType === "authorization_code") {
         const verifier = text(params.code_verifier);
         return c.json(
-          await exchangeAuthorizationCode(db, client, {
-            code: text(params.code),
-            redirectUri: text(params.redirect_uri),
-            ...(verifier ? { codeVerifier: verifier } : {}),
-          }),
+          await exchangeAuthorizationCode(
+            db,
+            client,
+            {
+              code: text(params.code),
+              redirectUri: text(params.redirect_uri),
+              ...(verifier ? { codeVerifier: verifier } : {}),
+            },
+            (tokenIds) => announceRevocation(services, { tokenIds }),
+          ),
         );
       }
       if (grantType === "password") {
@@ -167,7 +173,7 @@ export function oauthRoutes(): Hono<AppEnv> {
       const token = text(params.token);
       // RFC 7009 §2.2: an unknown (or missing) token is not an error.
       const revoked = token ? await revokeToken(db, client, token) : undefined;
-      if (revoked) await closeStreams(services, { tokenIds: [revoked] });
+      if (revoked) await announceRevocation(services, { tokenIds: [revoked] });
       return c.json({});
     } catch (e) {
       return oauthErrorResponse(c, e);
