@@ -66,10 +66,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 }
 
 /** findToken through this process's token cache (reads only: see authenticate). */
-export async function findTokenCached(
-  services: Services,
-  token: string,
-): Promise<AuthInfo | undefined> {
+async function findTokenCached(services: Services, token: string): Promise<AuthInfo | undefined> {
   const cache = tokenCacheOf(services);
   const hash = hashToken(token);
   const cached = cache.get(hash);

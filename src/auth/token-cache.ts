@@ -13,7 +13,11 @@
 // - A lookup that raced with an eviction is not stored, so an old row can't come back.
 import type { PubSub } from "../infra/pubsub/types.ts";
 import type { Services } from "../services.ts";
-import { CONTROL_CHANNEL, type ControlMessage } from "../streaming/channels.ts";
+import {
+  CONTROL_CHANNEL,
+  type ControlMessage,
+  parseControlMessage,
+} from "../streaming/channels.ts";
 import type { AuthInfo } from "./middleware.ts";
 
 /** Entries kept at most; past it the oldest goes first. */
@@ -88,13 +92,8 @@ export class TokenCache {
   async #listen(): Promise<void> {
     try {
       await this.#pubsub.subscribe(CONTROL_CHANNEL, (raw) => {
-        let message: ControlMessage;
-        try {
-          message = JSON.parse(raw) as ControlMessage;
-        } catch {
-          return;
-        }
-        if (message.kind === "close") this.evict(message);
+        const message = parseControlMessage(raw);
+        if (message) this.evict(message);
       });
       this.#listening = true;
     } catch {

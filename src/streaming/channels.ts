@@ -125,3 +125,13 @@ export interface ControlMessage {
   tokenIds?: string[];
   accountIds?: string[];
 }
+
+/** A control-channel message, or undefined for anything else (malformed, another kind). */
+export function parseControlMessage(raw: string): ControlMessage | undefined {
+  try {
+    const message = JSON.parse(raw) as ControlMessage;
+    return message?.kind === "close" ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}

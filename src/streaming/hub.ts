@@ -13,8 +13,8 @@ import {
   ADDRESSED_CHANNEL,
   type AddressedMessage,
   CONTROL_CHANNEL,
-  type ControlMessage,
   type PublicMessage,
+  parseControlMessage,
 } from "./channels.ts";
 import { type CloseReason, type Member, StreamConnection, type StreamSink } from "./connection.ts";
 import { RecentKeys } from "./delivered.ts";
@@ -188,13 +188,8 @@ export class StreamingHub {
   }
 
   #onControl(raw: string): void {
-    let message: ControlMessage;
-    try {
-      message = JSON.parse(raw) as ControlMessage;
-    } catch {
-      return;
-    }
-    if (message.kind !== "close") return;
+    const message = parseControlMessage(raw);
+    if (!message) return;
     const tokens = new Set(message.tokenIds ?? []);
     const accounts = new Set(message.accountIds ?? []);
     for (const connection of [...this.#connections]) {
