@@ -32,6 +32,8 @@ export class TokenCache {
   readonly #ttlMs: number;
   readonly #pubsub: PubSub;
   readonly #entries = new Map<string, Entry>();
+  /** The hashes cached per account: every write evicts its account, so no scan of all. */
+  readonly #byAccount = new Map<string, Set<string>>();
   /** Bumped by every eviction: a lookup that started before one is not stored. */
   #generation = 0;
   /** Set once the control channel is subscribed; until then nothing is stored. */
@@ -56,7 +58,7 @@ export class TokenCache {
     const entry = this.#entries.get(hash);
     if (!entry) return undefined;
     if (entry.expires > now) return entry.info;
-    this.#entries.delete(hash);
+    this.#delete(hash);
     return undefined;
   }
 
@@ -70,23 +72,43 @@ export class TokenCache {
     if (generation !== this.#generation) return info;
     if (this.#entries.size >= MAX_ENTRIES) {
       const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
+      if (oldest !== undefined) this.#delete(oldest);
     }
     const frozen = freeze(info);
+    this.#delete(hash);
     this.#entries.set(hash, { info: frozen, expires: performance.now() + this.#ttlMs });
+    const accountId = frozen.account!.id;
+    let hashes = this.#byAccount.get(accountId);
+    if (!hashes) {
+      hashes = new Set();
+      this.#byAccount.set(accountId, hashes);
+    }
+    hashes.add(hash);
     return frozen;
   }
 
   /** Drops the entries of these tokens and accounts. */
   evict(target: { tokenIds?: string[]; accountIds?: string[] }): void {
     this.#generation++;
-    const tokens = new Set(target.tokenIds ?? []);
-    const accounts = new Set(target.accountIds ?? []);
-    for (const [hash, { info }] of this.#entries) {
-      if (tokens.has(info.tokenId) || (info.account && accounts.has(info.account.id))) {
-        this.#entries.delete(hash);
-      }
+    for (const accountId of target.accountIds ?? []) {
+      for (const hash of this.#byAccount.get(accountId) ?? []) this.#delete(hash);
     }
+    // Revoked tokens are rare and named by id, which the cache is not keyed by.
+    if (!target.tokenIds?.length) return;
+    const tokens = new Set(target.tokenIds);
+    for (const [hash, { info }] of this.#entries) {
+      if (tokens.has(info.tokenId)) this.#delete(hash);
+    }
+  }
+
+  #delete(hash: string): void {
+    const entry = this.#entries.get(hash);
+    if (!entry) return;
+    this.#entries.delete(hash);
+    const accountId = entry.info.account!.id;
+    const hashes = this.#byAccount.get(accountId);
+    hashes?.delete(hash);
+    if (hashes?.size === 0) this.#byAccount.delete(accountId);
   }
 
   async #listen(): Promise<void> {
