@@ -223,6 +223,8 @@ describe("home timeline", () => {
     const d = await post(alice.account);
     const own = await post(reader.account);
     const filtered = await post(alice.account);
+    // A boost of a post in the muted conversation: its original is muted.
+    const mutedBoost = await post(bob.account, { reblogOf: d.id });
     const db = ctx.services.db;
     await db
       .updateTable("statuses")
@@ -261,7 +263,7 @@ describe("home timeline", () => {
       .insertInto("custom_filter_keywords")
       .values({ id: newId(), custom_filter_id: filterId, keyword: filtered.id })
       .execute();
-    await feed(reader.account.id, [a.id, boost.id, c.id, d.id, own.id, filtered.id]);
+    await feed(reader.account.id, [a.id, boost.id, c.id, d.id, own.id, filtered.id, mutedBoost.id]);
 
     type Flagged = Record<string, unknown> & { id: string; reblog: Flagged | null };
     const { body } = await get("/api/v1/timelines/home", reader.token);
@@ -283,9 +285,11 @@ describe("home timeline", () => {
     });
     expect(flagsOf(byId.get(c.id)!).muted).toBe(true);
     expect(flagsOf(byId.get(d.id)!).muted).toBe(true);
+    expect(flagsOf(byId.get(mutedBoost.id)!.reblog!).muted).toBe(true);
+    expect(flagsOf(byId.get(mutedBoost.id)!).muted).toBe(false);
     expect(flagsOf(byId.get(own.id)!).pinned).toBe(true);
     expect(flagsOf(byId.get(filtered.id)!).filtered).toEqual([filterId]);
-    expect(page).toHaveLength(6);
+    expect(page).toHaveLength(7);
     for (const entry of page) {
       const single = (await get(`/api/v1/statuses/${entry.id}`, reader.token))
         .body as unknown as Flagged;

@@ -27,7 +27,7 @@ import type { MediaAttachmentEntity } from "../media/serializer.ts";
 import { type PollEntity, pollsOfStatuses } from "../polls/serializer.ts";
 import type { Services } from "../services.ts";
 import { staticPartsOf } from "./static-parts.ts";
-import { viewerFlags } from "./viewer-flags.ts";
+import { type ViewerFlags, viewerFlags } from "./viewer-flags.ts";
 
 export type StatusRow = Selectable<StatusesTable>;
 
@@ -112,6 +112,11 @@ export interface SerializeOptions {
   filters?: CompiledFilter[];
   /** Authors the caller read along with the rows (the home timeline); others are looked up. */
   authors?: Map<string, AccountEntityRow>;
+  /**
+   * The viewer's flags when the caller read them along with the rows (the home timeline,
+   * viewer-flags.ts flagColumns); they must cover the statuses the rows boost too.
+   */
+  flags?: ViewerFlags;
 }
 
 // The page's lookups are prepared statements (src/infra/db/prepared.ts) with array
@@ -166,7 +171,7 @@ export async function serializeStatuses(
     unknownAuthors.length ? authors(db, { ids: unknownAuthors }) : [],
     // Mentions, tags, attachments: from memory for statuses rendered before (static-parts.ts).
     staticPartsOf(services, all),
-    viewerId ? viewerFlags(services, viewerId, all) : undefined,
+    viewerId ? (options.flags ?? viewerFlags(services, viewerId, all)) : undefined,
     ownApplicationIds.length
       ? db
           .selectFrom("oauth_applications")

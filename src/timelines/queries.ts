@@ -13,7 +13,13 @@ import { prefixedColumns } from "../infra/db/prefixed.ts";
 import { prepared } from "../infra/db/prepared.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
-import { type MastodonStatus, type StatusRow, serializeStatuses } from "../statuses/serializer.ts";
+import {
+  type MastodonStatus,
+  type SerializeOptions,
+  type StatusRow,
+  serializeStatuses,
+} from "../statuses/serializer.ts";
+import { flagColumns, flagsFromColumns } from "../statuses/viewer-flags.ts";
 import { notMutedBy, visibleTo } from "../statuses/visibility.ts";
 import { applyPage } from "./paging.ts";
 
@@ -63,13 +69,13 @@ async function render(
   reverse: boolean,
   // Home and list timelines are both the "home" filter context, as on Mastodon.
   filterContext: FilterContext = "home",
-  authors?: Map<string, AccountEntityRow>,
+  read: Pick<SerializeOptions, "authors" | "flags"> = {},
 ): Promise<TimelinePage> {
   const ordered = reverse ? rows.reverse() : rows;
   return {
     // Statuses a `hide` filter matches are left out; the cursors still come from the rows,
     // so a page shortened that way never stops the paging.
-    statuses: await serializeStatuses(services, viewer, ordered, { filterContext, authors }),
+    statuses: await serializeStatuses(services, viewer, ordered, { filterContext, ...read }),
     newest: ordered[0]?.id,
     oldest: ordered.at(-1)?.id,
   };
@@ -91,7 +97,8 @@ function authorsOf(rows: StatusRow[]): Map<string, AccountEntityRow> {
 
 /**
  * The viewer's home feed: one range scan on home_feed's (account_id, status_id) key, with
- * each status's author (the serializer then reads only boosted statuses' authors). A
+ * each status's author and the viewer's flags on it and on what it boosts (the serializer
+ * then reads only boosted statuses and their authors, and only when there are some). A
  * prepared statement, built once per paging shape (src/infra/db/compiled.ts): planning and
  * building this query cost far more than running it.
  */
@@ -103,6 +110,7 @@ const homeRows = compiledOnce((db: Db, input: { viewer: string } & PageParams) =
     .modifyFront(prepared)
     .selectAll("statuses")
     .select(AUTHOR.selection)
+    .select(flagColumns(input.viewer))
     .where("home_feed.account_id", "=", input.viewer)
     .where("accounts.suspended_at", "is", null)
     .where(visibleTo(input.viewer))
@@ -123,7 +131,10 @@ export async function homeTimeline(
     minId: page.minId,
     limit: page.limit,
   });
-  return render(services, viewer, rows, page.minId !== undefined, "home", authorsOf(rows));
+  return render(services, viewer, rows, page.minId !== undefined, "home", {
+    authors: authorsOf(rows),
+    flags: flagsFromColumns(rows),
+  });
 }
 
 export interface PublicOptions {
