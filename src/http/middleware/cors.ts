@@ -4,6 +4,7 @@
 // rack-cors setup: any origin, no credentials (clients authenticate with bearer tokens).
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { setResponseHeaders } from "../response-headers.ts";
 import type { AppEnv } from "../types.ts";
 
 /** Headers clients need to read: pagination and rate-limit state. */
@@ -36,9 +37,17 @@ export function corsMiddleware(): MiddlewareHandler<AppEnv> {
     exposeHeaders: EXPOSED_HEADERS,
     maxAge: 86_400,
   });
+  const headers: [string, string][] = [
+    ["Access-Control-Allow-Origin", "*"],
+    ["Access-Control-Expose-Headers", EXPOSED_HEADERS.join(",")],
+  ];
   return async (c, next) => {
     if (!isCorsPath(c.req.path)) return next();
     // hono/cors answers every OPTIONS request on these paths with 204 before routing.
-    return handler(c, next);
+    if (c.req.method === "OPTIONS") return handler(c, next);
+    // Other requests get the same headers hono/cors would give them, but after the handler
+    // (src/http/response-headers.ts says why).
+    await next();
+    setResponseHeaders(c, headers);
   };
 }

@@ -4,6 +4,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Services } from "../../services.ts";
 import { ApiError } from "../errors.ts";
+import { setResponseHeaders } from "../response-headers.ts";
 import type { AppEnv } from "../types.ts";
 
 export interface RateLimitBucket {
@@ -153,18 +154,6 @@ export function rateLimitMiddleware(services: Services): MiddlewareHandler<AppEn
 
     await next();
     const tightest = results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
-    setHeaders(c, rateLimitHeaders(tightest));
+    setResponseHeaders(c, Object.entries(rateLimitHeaders(tightest)));
   };
-}
-
-function setHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
-  try {
-    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-  } catch {
-    // Immutable headers (a Response passed through from fetch): copy it first.
-    const copy = new Response(c.res.body, c.res);
-    for (const [k, v] of Object.entries(headers)) copy.headers.set(k, v);
-    c.res = undefined;
-    c.res = copy;
-  }
 }

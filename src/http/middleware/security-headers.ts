@@ -3,6 +3,7 @@
 // get a CSP that allows no script at all and forbids framing, since they hold forms that
 // would otherwise be clickjacking targets.
 import type { MiddlewareHandler } from "hono";
+import { setResponseHeaders } from "../response-headers.ts";
 import type { AppEnv } from "../types.ts";
 
 export const HTML_CSP = [
@@ -26,16 +27,9 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
       wanted.push(["Content-Security-Policy", HTML_CSP], ["X-Frame-Options", "DENY"]);
     }
     // A handler that set its own value (say, a CSP with a nonce) knows better.
-    const missing = wanted.filter(([name]) => !c.res.headers.has(name));
-    if (missing.length === 0) return;
-    try {
-      for (const [name, value] of missing) c.res.headers.set(name, value);
-    } catch {
-      // Responses passed through from fetch() have immutable headers: copy, then set.
-      const copy = new Response(c.res.body, c.res);
-      for (const [name, value] of missing) copy.headers.set(name, value);
-      c.res = undefined;
-      c.res = copy;
-    }
+    setResponseHeaders(
+      c,
+      wanted.filter(([name]) => !c.res.headers.has(name)),
+    );
   };
 }
