@@ -12,6 +12,7 @@ import { statementName } from "../src/infra/db/prepared.ts";
 import type { Database } from "../src/infra/db/schema.ts";
 import type { Services } from "../src/services.ts";
 import { homeTimeline } from "../src/timelines/queries.ts";
+import { fixedRateLoad } from "./fixed-rate.ts";
 import {
   backendCpu,
   backendCpuSpent,
@@ -131,15 +132,22 @@ async function main() {
     }
     // Warm up the JIT and PostgreSQL's caches.
     await httpLoad(first, headers, 3, env.connections);
-    const measured = async (url: string): Promise<LoadResult> => {
+    const measured = async (url: string, rate?: number): Promise<LoadResult> => {
       const [node0, db0] = [cpuSeconds(roost.pid), await backendCpu(env.adminUrl, DB_NAME)];
-      const r = await httpLoad(url, headers, env.seconds, env.connections);
+      const r = rate
+        ? await fixedRateLoad(url, headers, env.seconds, env.connections, rate)
+        : await httpLoad(url, headers, env.seconds, env.connections);
       const [node1, db1] = [cpuSeconds(roost.pid), await backendCpu(env.adminUrl, DB_NAME)];
       const per = (seconds: number) => (seconds * 1000) / Math.max(1, r.requests);
       return { ...r, cpu: { server: per(node1 - node0), db: per(backendCpuSpent(db0, db1)) } };
     };
     results.push(["HTTP home, first page", await measured(first)]);
     results.push(["HTTP home, deep page (max_id)", await measured(deep)]);
+    // BENCH_RATE=1000: the latency at that fixed rate too (bench/fixed-rate.ts).
+    for (const rate of (process.env.BENCH_RATE ?? "").split(",").filter(Boolean).map(Number)) {
+      results.push([`HTTP home, first page at ${rate}/s`, await measured(first, rate)]);
+      results.push([`HTTP home, deep page at ${rate}/s`, await measured(deep, rate)]);
+    }
   } finally {
     await roost.stop();
   }
