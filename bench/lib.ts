@@ -101,6 +101,8 @@ export async function startRoost(env: BenchEnv, extra: Record<string, string> = 
       // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
       // e.g. WEB_CONCURRENCY=2: one HTTP process per core (src/cluster.ts).
       ...(process.env.WEB_CONCURRENCY ? { WEB_CONCURRENCY: process.env.WEB_CONCURRENCY } : {}),
+      // e.g. DB_POOL_SIZE=4: fewer PostgreSQL connections per process.
+      ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}),
       ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       // e.g. VIPS_CONCURRENCY=1: libvips threads per image (sharp reads it at start-up).
       ...(process.env.VIPS_CONCURRENCY ? { VIPS_CONCURRENCY: process.env.VIPS_CONCURRENCY } : {}),

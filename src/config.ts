@@ -38,6 +38,8 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/, "may hold only letters, digits, '_', '.' and '-'")
     .default("roost"),
   NODE_ROLE: z.enum(["all", "web", "worker"]).default("all"),
+  // Connections each process keeps to PostgreSQL (not used with the embedded database).
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   // HTTP processes sharing the port (Node's cluster): one per core uses them all.
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   // Read, not set: V8 flags given here win over Roost's own (src/infra/gc-tuning.ts).
@@ -127,6 +129,7 @@ function toConfig(env: z.infer<typeof schema>) {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
+    dbPoolSize: env.DB_POOL_SIZE,
     role: env.NODE_ROLE,
     webConcurrency: env.WEB_CONCURRENCY,
     nodeOptions: env.NODE_OPTIONS,

@@ -19,13 +19,13 @@ export interface DbHandle {
 }
 
 export async function openDatabase(
-  config: Pick<Config, "databaseUrl" | "dataDir">,
+  config: Pick<Config, "databaseUrl" | "dataDir"> & Partial<Pick<Config, "dbPoolSize">>,
   options: { poolSize?: number } = {},
 ): Promise<DbHandle> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
-      max: options.poolSize ?? 10,
+      max: options.poolSize ?? config.dbPoolSize ?? 10,
       // Fail fast rather than hang when PostgreSQL is down.
       connectionTimeoutMillis: 10_000,
       types: pgTypes,
