@@ -7,19 +7,10 @@ import { ACCOUNT_ENTITY_COLUMNS, type AccountEntityRow } from "../accounts/seria
 import type { AccountRow } from "../auth/middleware.ts";
 import type { FilterContext } from "../filters/match.ts";
 import type { PageParams } from "../http/pagination.ts";
-import { compiledOnce } from "../infra/db/compiled.ts";
-import type { Db } from "../infra/db/index.ts";
 import { prefixedColumns } from "../infra/db/prefixed.ts";
-import { prepared } from "../infra/db/prepared.ts";
 import type { Database } from "../infra/db/schema.ts";
 import type { Services } from "../services.ts";
-import {
-  type MastodonStatus,
-  type SerializeOptions,
-  type StatusRow,
-  serializeStatuses,
-} from "../statuses/serializer.ts";
-import { flagColumns, flagsFromColumns } from "../statuses/viewer-flags.ts";
+import { type MastodonStatus, type StatusRow, serializeStatuses } from "../statuses/serializer.ts";
 import { notMutedBy, visibleTo } from "../statuses/visibility.ts";
 import { applyPage } from "./paging.ts";
 
@@ -69,23 +60,26 @@ async function render(
   reverse: boolean,
   // Home and list timelines are both the "home" filter context, as on Mastodon.
   filterContext: FilterContext = "home",
-  read: Pick<SerializeOptions, "authors" | "flags"> = {},
 ): Promise<TimelinePage> {
   const ordered = reverse ? rows.reverse() : rows;
   return {
     // Statuses a `hide` filter matches are left out; the cursors still come from the rows,
     // so a page shortened that way never stops the paging.
-    statuses: await serializeStatuses(services, viewer, ordered, { filterContext, ...read }),
+    statuses: await serializeStatuses(services, viewer, ordered, { filterContext }),
     newest: ordered[0]?.id,
     oldest: ordered.at(-1)?.id,
   };
 }
 
 /** The author's columns an Account shows, read along with each status as `author_<column>`. */
-const AUTHOR = prefixedColumns<AccountEntityRow>("accounts", ACCOUNT_ENTITY_COLUMNS, "author_");
+export const AUTHOR = prefixedColumns<AccountEntityRow>(
+  "accounts",
+  ACCOUNT_ENTITY_COLUMNS,
+  "author_",
+);
 
 /** Splits the authors off rows read with AUTHOR.selection. */
-function authorsOf(rows: StatusRow[]): Map<string, AccountEntityRow> {
+export function authorsOf(rows: StatusRow[]): Map<string, AccountEntityRow> {
   const authors = new Map<string, AccountEntityRow>();
   for (const row of rows as unknown as Record<string, unknown>[]) {
     if (authors.has(row.author_id as string)) continue;
@@ -93,48 +87,6 @@ function authorsOf(rows: StatusRow[]): Map<string, AccountEntityRow> {
     authors.set(author.id, author);
   }
   return authors;
-}
-
-/**
- * The viewer's home feed: one range scan on home_feed's (account_id, status_id) key, with
- * each status's author and the viewer's flags on it and on what it boosts (the serializer
- * then reads only boosted statuses and their authors, and only when there are some). A
- * prepared statement, built once per paging shape (src/infra/db/compiled.ts): planning and
- * building this query cost far more than running it.
- */
-const homeRows = compiledOnce((db: Db, input: { viewer: string } & PageParams) => {
-  const base = db
-    .selectFrom("home_feed")
-    .innerJoin("statuses", "statuses.id", "home_feed.status_id")
-    .innerJoin("accounts", "accounts.id", "statuses.account_id")
-    .modifyFront(prepared)
-    .selectAll("statuses")
-    .select(AUTHOR.selection)
-    .select(flagColumns(input.viewer))
-    .where("home_feed.account_id", "=", input.viewer)
-    .where("accounts.suspended_at", "is", null)
-    .where(visibleTo(input.viewer))
-    .where(notMutedBy(input.viewer))
-    .where(boostedVisibleTo(input.viewer));
-  return applyPage(base, "home_feed.status_id", input).query;
-});
-
-export async function homeTimeline(
-  services: Services,
-  viewer: AccountRow,
-  page: PageParams,
-): Promise<TimelinePage> {
-  const rows = await homeRows(services.db, {
-    viewer: viewer.id,
-    maxId: page.maxId,
-    sinceId: page.sinceId,
-    minId: page.minId,
-    limit: page.limit,
-  });
-  return render(services, viewer, rows, page.minId !== undefined, "home", {
-    authors: authorsOf(rows),
-    flags: flagsFromColumns(rows),
-  });
 }
 
 export interface PublicOptions {

@@ -8,9 +8,9 @@ import { ApiError } from "../../http/errors.ts";
 import { pageParams, setLinkHeader } from "../../http/pagination.ts";
 import type { AppEnv } from "../../http/types.ts";
 import { getOwnedList, listTimeline } from "../../lists/queries.ts";
+import { homeTimelineJson } from "../../timelines/home-page.ts";
 import { booleanParam, listParam } from "../../timelines/paging.ts";
 import {
-  homeTimeline,
   type PublicOptions,
   publicTimeline,
   type TimelinePage,
@@ -44,8 +44,10 @@ export function timelineRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get("/v1/timelines/home", requireAuth(READ), async (c) => {
-    const page = await homeTimeline(c.get("services"), currentAccount(c), pageParams(c));
-    return respond(c, page);
+    const services = c.get("services");
+    const page = await homeTimelineJson(services, currentAccount(c), pageParams(c));
+    setLinkHeader(c, page, services.config.publicUrl);
+    return c.body(new Uint8Array(page.json), 200, { "Content-Type": "application/json" });
   });
 
   app.get("/v1/timelines/public", async (c) => {
