@@ -95,6 +95,14 @@ describe("home timeline from kept JSON", () => {
     expect(fragments.size).toBe(3);
     const second = await home(reader);
     expect(second).toEqual(first);
+    // Byte for byte: kept statuses end with the viewer's keys in the serializer's order.
+    const text = async () =>
+      (
+        await ctx.app.request("/api/v1/timelines/home", {
+          headers: { authorization: `Bearer ${reader.token}` },
+        })
+      ).text();
+    expect(await text()).toBe(JSON.stringify(first));
     expect(second.map((s) => s.id)).toEqual([own, boost, withPoll, sensitized, spoiler, plain]);
     for (const status of second) {
       expectSchema("Status", status);
@@ -129,6 +137,16 @@ describe("home timeline from kept JSON", () => {
     });
     expect(edited.status).toBe(200);
     expect((await statusOf(spoiler)).content).toContain("edited words");
+
+    // A mentioned account's URL lives on its own row (a remote profile refresh changes it).
+    await ctx.services.db
+      .updateTable("accounts")
+      .set({ url: "https://elsewhere.example/@bob" })
+      .where("id", "=", bob.account.id)
+      .execute();
+    expect((await statusOf(plain)).mentions).toEqual([
+      expect.objectContaining({ id: bob.account.id, url: "https://elsewhere.example/@bob" }),
+    ]);
 
     const renamed = await call(ctx, "PATCH", "/api/v1/accounts/update_credentials", alice.token, {
       display_name: "Alice Renamed",

@@ -190,6 +190,36 @@ describe("home timeline", () => {
     expect(body).toEqual([]);
   });
 
+  it("hides boosts of posts from a domain the reader blocked, and takes any numeric cursor", async () => {
+    const reader = await createUserWithToken(ctx);
+    const booster = await createUserWithToken(ctx);
+    await follow(reader.account, booster.account);
+    const remote = await remoteAccount(`far${Date.now()}`);
+    // Unlisted, so that the public timeline tests below never see it.
+    const original = await post(remote, { visibility: "unlisted" });
+    const boost = await post(booster.account, { reblogOf: original.id });
+    const plain = await post(booster.account);
+    await feed(reader.account.id, [boost.id, plain.id]);
+    let { body } = await get("/api/v1/timelines/home", reader.token);
+    expect(body.map((s) => s.id)).toEqual([plain.id, boost.id]);
+    // Blocked after fan-out: the read must drop it.
+    await ctx.services.db
+      .insertInto("account_domain_blocks")
+      .values({ id: newId(), account_id: reader.account.id, domain: "remote.test" })
+      .execute();
+    ({ body } = await get("/api/v1/timelines/home", reader.token));
+    expect(body.map((s) => s.id)).toEqual([plain.id]);
+    // Cursors beyond PostgreSQL's bigint mean "no bound" (max_id) or "nothing newer".
+    const huge = "99999999999999999999";
+    ({ body } = await get(`/api/v1/timelines/home?max_id=${huge}`, reader.token));
+    expect(body.map((s) => s.id)).toEqual([plain.id]);
+    for (const cursor of ["min_id", "since_id"]) {
+      const answer = await get(`/api/v1/timelines/home?${cursor}=${huge}`, reader.token);
+      expect(answer.res.status).toBe(200);
+      expect(answer.body).toEqual([]);
+    }
+  });
+
   it("shows a muted author again once the mute expires, on the same built-once query", async () => {
     const reader = await createUserWithToken(ctx);
     const muted = await createUserWithToken(ctx);

@@ -12,6 +12,8 @@ export interface PageParams {
 }
 
 const ID = /^\d{1,20}$/;
+/** The largest id PostgreSQL's bigint holds; a larger cursor means the same as this one. */
+const MAX_ID = 9_223_372_036_854_775_807n;
 
 export function pageParams(
   c: Context,
@@ -23,7 +25,8 @@ export function pageParams(
     if (v === undefined) return undefined;
     // Ids are numeric; anything else can't match a row, so it is treated as absent
     // rather than refused (some apps send empty or odd cursors).
-    return ID.test(v) ? v : undefined;
+    if (!ID.test(v)) return undefined;
+    return BigInt(v) > MAX_ID ? MAX_ID.toString() : v;
   };
   const defaultLimit = options.defaultLimit ?? 20;
   const maxLimit = options.maxLimit ?? 40;

@@ -6,11 +6,12 @@
 // keys, where rendering anew cost about a third of the page's CPU (docs/benchmarks.md).
 //
 // An entry is keyed by the status's id and valid for one version: the `xmin` of the status
-// row and of its author's row, as read with the row that is about to be shown. PostgreSQL
-// gives a row a new xmin on every update, so any change to the status (an edit, its counts,
-// its attachments and poll, whose triggers touch the status: migrations/0022, 0023) or to
-// its author (profile, counts) misses the cache; mentions and tags are only written with
-// the status. No process can serve a stale entry, and none needs to be told of a change.
+// row, of its author's row and of the mentioned accounts' rows, as read with the row that
+// is about to be shown (src/timelines/home-page.ts). PostgreSQL gives a row a new xmin on
+// every update, so any change to the status (an edit, its counts, its attachments and
+// poll, whose triggers touch the status: migrations/0022, 0023), to its author (profile,
+// counts) or to a mentioned account (handle, URL, deletion) misses the cache; mentions and
+// tags are only written with the status. No process needs to be told of a change.
 //
 // Only what the shared part plus the appended keys render exactly is kept: originals (not
 // boosts) without a poll, seen by someone other than their author (who alone sees
@@ -18,8 +19,13 @@
 // drop statuses). Anything else is rendered in full by the serializer.
 import type { MastodonStatus } from "./serializer.ts";
 
-/** About 1.5 KB each; past this, the least recently stored go first. */
-const MAX_ENTRIES = 10_000;
+/**
+ * Bytes kept per process; past this, the least recently stored go first. A status is about
+ * 1.5 KB, so this holds some 20,000 of them.
+ */
+const MAX_BYTES = 32 * 1024 * 1024;
+/** Larger statuses (remote ones may carry 100,000 characters) are rendered every time. */
+const MAX_ENTRY_BYTES = 32 * 1024;
 
 interface Entry {
   version: string;
@@ -35,12 +41,16 @@ export interface ViewerKeys {
   bookmarked: boolean;
 }
 
-/** The 32 possible endings, built once: `,"sensitive":…,"filtered":[]}`. */
+/**
+ * The 32 possible endings, built once: `,"sensitive":…,"filtered":[]}`, in the order the
+ * serializer writes these keys, so that a kept status's JSON is byte for byte the one the
+ * serializer gives.
+ */
 const ENDINGS: Buffer[] = Array.from({ length: 32 }, (_, bits) => {
   const keys = {
     sensitive: (bits & 1) !== 0,
-    application: null,
     poll: null,
+    application: null,
     favourited: (bits & 2) !== 0,
     reblogged: (bits & 4) !== 0,
     muted: (bits & 8) !== 0,
@@ -62,6 +72,7 @@ function ending(keys: ViewerKeys): Buffer {
 
 export class StatusFragments {
   readonly #entries = new Map<string, Entry>();
+  #bytes = 0;
 
   /** The status's JSON for this viewer, or undefined when this version is not kept. */
   render(id: string, version: string, keys: ViewerKeys): Buffer[] | undefined {
@@ -99,14 +110,24 @@ export class StatusFragments {
       filtered.length === 0 &&
       [favourited, reblogged, muted, bookmarked].every((v) => typeof v === "boolean");
     if (!reproducible) return false;
-    const json = JSON.stringify(shared);
-    this.#entries.delete(entity.id);
-    if (this.#entries.size >= MAX_ENTRIES) {
+    const bytes = Buffer.from(JSON.stringify(shared).slice(0, -1));
+    this.#forget(entity.id);
+    if (bytes.length > MAX_ENTRY_BYTES) return false;
+    while (this.#bytes + bytes.length > MAX_BYTES) {
       const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
+      if (oldest === undefined) break;
+      this.#forget(oldest);
     }
-    this.#entries.set(entity.id, { version, shared: Buffer.from(json.slice(0, -1)) });
+    this.#entries.set(entity.id, { version, shared: bytes });
+    this.#bytes += bytes.length;
     return true;
+  }
+
+  #forget(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#entries.delete(id);
+    this.#bytes -= entry.shared.length;
   }
 
   get size(): number {
@@ -115,6 +136,7 @@ export class StatusFragments {
 
   clear(): void {
     this.#entries.clear();
+    this.#bytes = 0;
   }
 }
 

@@ -209,8 +209,6 @@ export async function serializeStatuses(
       created_at: new Date(s.created_at).toISOString(),
       in_reply_to_id: s.in_reply_to_id,
       in_reply_to_account_id: s.in_reply_to_account_id,
-      // A sensitized account's media is sensitive to everyone but its author (as Mastodon).
-      sensitive: s.sensitive || (!!author?.sensitized_at && viewerId !== s.account_id),
       spoiler_text: s.spoiler_text,
       visibility: s.visibility,
       language: s.language,
@@ -228,6 +226,10 @@ export async function serializeStatuses(
       tags: own?.tags ?? [],
       emojis: [],
       card: null,
+      // From here on the keys depend on the viewer; src/statuses/fragments.ts appends them
+      // in this order to the JSON of the keys above, kept for all viewers.
+      // A sensitized account's media is sensitive to everyone but its author (as Mastodon).
+      sensitive: s.sensitive || (!!author?.sensitized_at && viewerId !== s.account_id),
       poll: polls.get(s.id) ?? null,
     };
     // The application is shown to its author only (Mastodon hides which app others use).

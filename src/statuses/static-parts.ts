@@ -6,7 +6,10 @@
 // attachment (migrations/0022) or a poll (0023) is added, changed or removed. Mentions and
 // tags are only written in the transaction that writes the status. The version comes from
 // the row the caller has just read, so a changed status is never served stale, by this
-// process or any other.
+// process or any other. A mention shows the mentioned account's handle and URL, which live
+// on that account's row: callers that read its version with the status (the home timeline)
+// get them exact; elsewhere a mentioned account renamed after the status was rendered keeps
+// its old handle in this process until the status next changes or the entry is dropped.
 // Only the statuses not found are loaded: four statements at most, run together.
 import { sql } from "kysely";
 import { acctOf } from "../accounts/serializers.ts";
@@ -30,7 +33,18 @@ export interface StaticParts {
 
 interface Entry {
   version: string;
+  /** The mentioned accounts' version, when the row it was loaded for carried one. */
+  mentions?: string;
   parts: StaticParts;
+}
+
+/**
+ * A caller may read, with each row, `mentions_version`: the xmin of the mentioned accounts'
+ * rows (src/timelines/home-page.ts). Their handles and URLs live there and change without
+ * the status; such a caller is then never served mentions older than that.
+ */
+function mentionsVersionOf(row: StatusRow): string | undefined {
+  return (row as StatusRow & { mentions_version?: string }).mentions_version;
 }
 
 /** About 2 KB each at most; past this, the oldest entries go first. */
@@ -65,8 +79,14 @@ export async function staticPartsOf(
   const missing: StatusRow[] = [];
   for (const row of rows) {
     const hit = cache.get(row.id);
-    if (hit && hit.version === versionOf(row)) out.set(row.id, hit.parts);
-    else missing.push(row);
+    const mentions = mentionsVersionOf(row);
+    if (
+      hit &&
+      hit.version === versionOf(row) &&
+      (mentions === undefined || hit.mentions === mentions)
+    ) {
+      out.set(row.id, hit.parts);
+    } else missing.push(row);
   }
   if (missing.length === 0) return out;
   const loaded = await loadParts(
@@ -77,7 +97,7 @@ export async function staticPartsOf(
   for (const row of missing) {
     const parts = loaded.get(row.id) ?? { mentions: [], tags: [], media: [], hasPoll: false };
     out.set(row.id, parts);
-    remember(row.id, { version: versionOf(row), parts });
+    remember(row.id, { version: versionOf(row), mentions: mentionsVersionOf(row), parts });
   }
   return out;
 }

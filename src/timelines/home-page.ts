@@ -32,8 +32,16 @@ interface Entry extends FlagColumns {
   version: string;
 }
 
-/** A status's version for the fragment cache: its row's xmin and its author's. */
-const VERSION = sql<string>`statuses.xmin::text || ':' || accounts.xmin::text`;
+/**
+ * The accounts a status mentions, as its JSON shows them (handle and URL): their rows' xmin,
+ * so that a mentioned account renamed or deleted (its mentions go with it) is seen too.
+ */
+const MENTIONED = sql<string>`coalesce((select string_agg(ma.xmin::text, ',' order by ma.id)
+  from mentions m join accounts ma on ma.id = m.account_id
+  where m.status_id = statuses.id and m.silent = false), '')`;
+
+/** A status's version for the fragment cache: the xmin of its row, its author's, and those. */
+const VERSION = sql<string>`statuses.xmin::text || ':' || accounts.xmin::text || ':' || ${MENTIONED}`;
 
 /**
  * The viewer's feed entries: one range scan on home_feed's (account_id, status_id) key,
@@ -71,7 +79,7 @@ const fullRows = compiledOnce((db: Db, input: { ids: string[] }) =>
     .modifyFront(prepared)
     .selectAll("statuses")
     .select(AUTHOR.selection)
-    .select(VERSION.as("version"))
+    .select([VERSION.as("version"), MENTIONED.as("mentions_version")])
     .where(idIn("statuses.id", input.ids)),
 );
 

@@ -23,7 +23,10 @@ export interface TimelinePage {
 
 type StatusScope = ExpressionBuilder<Database, "statuses">;
 
-/** A boost is shown only when the boosted status is visible and its author not muted. */
+/**
+ * A boost is shown only when the boosted status is visible and its author neither muted nor
+ * on a domain the viewer blocked.
+ */
 export function boostedVisibleTo(viewerId: string | null) {
   return (eb: StatusScope) =>
     eb.or([
@@ -45,6 +48,9 @@ export function boostedVisibleTo(viewerId: string | null) {
                 and not exists (select 1 from blocks b where
                   (b.account_id = ${viewerId} and b.target_account_id = original.account_id)
                   or (b.account_id = original.account_id and b.target_account_id = ${viewerId}))
+                and not exists (select 1 from account_domain_blocks adb
+                  join accounts ada on ada.domain = adb.domain
+                  where adb.account_id = ${viewerId} and ada.id = original.account_id)
                 and not exists (select 1 from mutes mu where mu.account_id = ${viewerId}
                   and mu.target_account_id = original.account_id
                   and (mu.expires_at is null or mu.expires_at > now()))`,
