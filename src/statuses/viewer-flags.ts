@@ -104,20 +104,14 @@ function flagBits(viewer: unknown, alias: string): RawBuilder<number> {
   const conversation = sql.ref(`${alias}.conversation_id`);
   const bit = (n: number, condition: RawBuilder<unknown>) =>
     sql`case when ${condition} then ${sql.lit(n)} else 0 end`;
+  /** The viewer has a row about this status in `table` (a favourite, a bookmark, a pin). */
+  const has = (table: "favourites" | "bookmarks" | "status_pins") =>
+    sql`exists (select 1 from ${sql.table(table)} x where x.account_id = ${v} and x.status_id = ${id})`;
   return sql<number>`(${sql.join(
     [
-      bit(
-        FAVOURITE,
-        sql`exists (select 1 from favourites x where x.account_id = ${v} and x.status_id = ${id})`,
-      ),
-      bit(
-        BOOKMARK,
-        sql`exists (select 1 from bookmarks x where x.account_id = ${v} and x.status_id = ${id})`,
-      ),
-      bit(
-        PIN,
-        sql`exists (select 1 from status_pins x where x.account_id = ${v} and x.status_id = ${id})`,
-      ),
+      bit(FAVOURITE, has("favourites")),
+      bit(BOOKMARK, has("bookmarks")),
+      bit(PIN, has("status_pins")),
       bit(
         REBLOG,
         sql`exists (select 1 from statuses x where x.reblog_of_id = ${id} and x.account_id = ${v})`,
