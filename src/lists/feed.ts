@@ -5,11 +5,8 @@
 // idempotent: they run in jobs that may be retried.
 import { sql } from "kysely";
 import type { Db } from "../infra/db/index.ts";
-import { BACKFILL_ITEMS, FEED_MAX_ITEMS } from "../timelines/fanout.ts";
+import { BACKFILL_ITEMS, FEED_MAX_ITEMS, trimSampledFeeds } from "../timelines/fanout.ts";
 import { listAccepts, listFeedRows } from "./recipients.ts";
-
-/** Share of a fan-out's lists that the fan-out trims (as for home feeds, about one in 32). */
-const TRIM_SAMPLE = 1 / 32;
 
 /** Inserts a status into the feeds of the lists that receive it. Returns the rows added. */
 export async function fanOutToLists(db: Db, statusId: string): Promise<number> {
@@ -18,17 +15,7 @@ export async function fanOutToLists(db: Db, statusId: string): Promise<number> {
     select r.list_id, r.status_id, r.reblog_of_id from (${listFeedRows(statusId)}) r
     on conflict do nothing`.execute(db);
   const added = Number(result.numAffectedRows ?? 0n);
-  if (added > 0) {
-    await sql`
-      delete from list_feed h
-      using (
-        select x.list_id, (
-          select f.status_id from list_feed f where f.list_id = x.list_id
-          order by f.status_id desc offset ${FEED_MAX_ITEMS} limit 1) as cutoff
-        from list_feed x where x.status_id = ${statusId} and random() < ${TRIM_SAMPLE}
-      ) c
-      where h.list_id = c.list_id and h.status_id <= c.cutoff`.execute(db);
-  }
+  if (added > 0) await trimSampledFeeds(db, "list_feed", statusId);
   return added;
 }
 
