@@ -19,7 +19,7 @@ import { AUTHOR, authorsOf, boostedVisibleTo } from "./queries.ts";
 
 export interface RenderedPage {
   /** The JSON array of statuses. */
-  json: Buffer;
+  json: Buffer<ArrayBuffer>;
   /** Paging cursors: the ids of the newest and oldest entry read. */
   newest?: string;
   oldest?: string;

@@ -64,8 +64,7 @@ async function render(
   viewer: AccountRow | null,
   rows: StatusRow[],
   reverse: boolean,
-  // Home and list timelines are both the "home" filter context, as on Mastodon.
-  filterContext: FilterContext = "home",
+  filterContext: FilterContext,
 ): Promise<TimelinePage> {
   const ordered = reverse ? rows.reverse() : rows;
   return {

@@ -47,7 +47,7 @@ export function timelineRoutes(): Hono<AppEnv> {
     const services = c.get("services");
     const page = await homeTimelineJson(services, currentAccount(c), pageParams(c));
     setLinkHeader(c, page, services.config.publicUrl);
-    return c.body(new Uint8Array(page.json), 200, { "Content-Type": "application/json" });
+    return c.body(page.json, 200, { "Content-Type": "application/json" });
   });
 
   app.get("/v1/timelines/public", async (c) => {
